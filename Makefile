@@ -1,0 +1,102 @@
+# garde - plain Makefile. `make help` lists the targets.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BINDIR   = $(PREFIX)/bin
+SBINDIR  = $(PREFIX)/sbin
+MANDIR   = $(PREFIX)/share/man
+PAMDIR  ?= $(PREFIX)/lib/security
+
+CC      ?= cc
+PKGS     = libconfig liboath libcrypto libqrencode
+WARN     = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wcast-qual -Wwrite-strings -Wnull-dereference -Werror
+HARDEN   = -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIC -fvisibility=hidden
+CFLAGS  ?=
+VERSION  = 0.1.0
+CFLAGS  += -DGARDE_VERSION=\"$(VERSION)\" -std=gnu11 -g $(WARN) $(HARDEN) -Ilib $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDHARDEN = -Wl,-z,relro,-z,now -Wl,--as-needed
+LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+B        = build
+LIB_SRC  = $(wildcard lib/*.c)
+LIB_OBJ  = $(LIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/lib/policy_default.o
+PAM_SRC  = $(wildcard pam_module/*.c)
+PAM_OBJ  = $(PAM_SRC:%.c=$(B)/obj/%.o)
+CLI_SRC  = $(wildcard cli/*.c)
+CLI_OBJ  = $(CLI_SRC:%.c=$(B)/obj/%.o)
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+UNIT_HELPERS = $(filter-out tests/unit/test_%.c,$(wildcard tests/unit/*.c))
+MANPAGES = $(wildcard man/*.[1-8])
+
+.PHONY: all deps test test-unit demo bench install clean help lint-man
+all: $(B)/garde $(B)/pam_garde.so
+
+help:
+	@echo "make            build $(B)/garde and $(B)/pam_garde.so"
+	@echo "make deps       install build and test dependencies (Debian/Ubuntu, as root)"
+	@echo "make test       run every test tier"
+	@echo "make demo       scripted tour of the embedded default policy"
+	@echo "make bench      benchmarks, side by side with their anchors"
+	@echo "make install    PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)"
+	@echo "make clean"
+
+deps:
+	@sh scripts/deps.sh
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# The default policy is embedded byte for byte from policies/ministry.conf.
+$(B)/obj/lib/policy_default.o: lib/policy_default.S policies/ministry.conf
+	@mkdir -p $(dir $@)
+	$(CC) -c -o $@ lib/policy_default.S
+
+$(B)/libgarde.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/garde: $(CLI_OBJ) $(B)/libgarde.a
+	$(CC) $(CFLAGS) -pie $(LDHARDEN) -o $@ $(CLI_OBJ) $(B)/libgarde.a $(LIBS)
+
+# Exports pam_sm_* only (version script); every symbol resolved at link time.
+$(B)/pam_garde.so: $(PAM_OBJ) $(B)/libgarde.a pam_module/pam_garde.map
+	$(CC) $(CFLAGS) -shared $(LDHARDEN) -Wl,--no-undefined \
+		-Wl,--version-script=pam_module/pam_garde.map -o $@ $(PAM_OBJ) $(B)/libgarde.a \
+		$(LIBS) -lpam
+
+$(B)/tests/%: tests/unit/%.c $(UNIT_HELPERS) $(B)/libgarde.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit $(shell pkg-config --cflags check) -o $@ $< $(UNIT_HELPERS) \
+		$(B)/libgarde.a $(LIBS) $(shell pkg-config --libs check)
+
+test-unit: $(UNIT_BIN)
+	@sh tests/run-unit.sh $(UNIT_BIN)
+
+test: all $(UNIT_BIN)
+	@sh tests/run-all.sh
+
+demo: all
+	@sh scripts/demo.sh
+
+bench: all
+	@sh bench/run.sh
+
+lint-man:
+	@for m in $(MANPAGES); do LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l $$m >/dev/null || exit 1; done
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(PREFIX)/share/garde/policies
+	install -m 0755 $(B)/garde $(DESTDIR)$(BINDIR)/garde
+	install -d $(DESTDIR)$(PAMDIR)
+	install -m 0644 $(B)/pam_garde.so $(DESTDIR)$(PAMDIR)/pam_garde.so
+	install -m 0644 policies/*.conf $(DESTDIR)$(PREFIX)/share/garde/policies/
+	for m in man/*.5; do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man5/; done
+	for m in man/*.8; do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/; done
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

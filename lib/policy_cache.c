@@ -1,0 +1,124 @@
+/* policy_cache.c - loading the policy for a login, through a snapshot.
+ *
+ * The snapshot lives in the (root-only) token store as
+ * policy-<hash of the policy path>.snap. It is trusted like any store file
+ * (DESIGN.md "Files and trust") and bound to the policy file's identity
+ * (policy_snapshot.h), so an edited, replaced or touched policy is parsed
+ * again. Losing a snapshot costs one parse, so it is written without fsync. */
+#include "policy_cache.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "policy_snapshot.h"
+#include "store.h"
+#include "trust.h"
+
+#define SNAPSHOT_NAME_MAX 64
+
+static void snapshot_name(const char *path, char *name, size_t len)
+{
+	char hex[STORE_HASH_HEX];
+
+	store_name_hash(path, strlen(path), hex);
+	snprintf(name, len, "policy-%.16s.snap", hex);
+}
+
+/* 0 with *out, or nonzero when there is no usable snapshot. */
+static int snapshot_read(int dirfd, const char *name, const struct policy_source_id *id,
+			 const struct policy_load_opts *opts, struct policy **out)
+{
+	struct stat st;
+	void *map;
+	int fd = trust_openat(dirfd, name, 0), rv = -1;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) != 0 || st.st_size <= 0 || (uint64_t)st.st_size > SIZE_MAX)
+		goto out;
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (map == MAP_FAILED)
+		goto out;
+	rv = policy_snapshot_decode(map, (size_t)st.st_size, id,
+				    opts != NULL ? opts->zoneinfo_dir : NULL, out);
+	if (rv != 0)
+		munmap(map, (size_t)st.st_size);
+out:
+	close(fd);
+	return rv;
+}
+
+static void snapshot_write(int dirfd, const char *name, const struct policy_source_id *id,
+			   const struct policy *pol)
+{
+	char tmp[SNAPSHOT_NAME_MAX + 32];
+	void *buf = NULL;
+	size_t len = 0, done = 0;
+	int fd;
+
+	if (policy_snapshot_encode(pol, id, &buf, &len) != 0)
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", name, (long)getpid());
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		goto out;
+	while (done < len) {
+		ssize_t n = write(fd, (const char *)buf + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	if (close(fd) != 0 || done != len || renameat(dirfd, tmp, dirfd, name) != 0)
+		unlinkat(dirfd, tmp, 0);
+out:
+	free(buf);
+}
+
+static void report(const struct policy_load_opts *opts, const char *path, const char *message)
+{
+	if (opts != NULL && opts->diag != NULL)
+		opts->diag(opts->diag_arg, path, 0, message);
+}
+
+int policy_cache_load(const char *path, const char *cache_dir, const struct policy_load_opts *opts,
+		      struct policy **out)
+{
+	struct policy_source_id id;
+	char name[SNAPSHOT_NAME_MAX];
+	struct stat st;
+	int fd, dirfd = -1, rv = -1;
+
+	fd = trust_openat(AT_FDCWD, path, 0);
+	if (fd < 0) {
+		report(opts, path, trust_strerror(fd));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0) {
+		report(opts, path, "cannot be read");
+		goto out;
+	}
+	policy_source_id_of(&st, &id);
+	snapshot_name(path, name, sizeof(name));
+	if (cache_dir != NULL)
+		dirfd = trust_opendir(cache_dir);
+	if (dirfd >= 0 && snapshot_read(dirfd, name, &id, opts, out) == 0) {
+		rv = 0;
+		goto out;
+	}
+	rv = policy_load_fd(fd, path, opts, out);
+	if (rv == 0 && dirfd >= 0)
+		snapshot_write(dirfd, name, &id, *out);
+out:
+	if (dirfd >= 0)
+		close(dirfd);
+	close(fd);
+	return rv;
+}

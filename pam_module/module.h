@@ -1,0 +1,94 @@
+/* module.h - one pam_garde call: its options, the login it decides, and the
+ * pieces (login, factor, report) that the thin entry points call. */
+#ifndef GARDE_MODULE_H
+#define GARDE_MODULE_H
+
+#include <security/pam_modules.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "decide.h"
+#include "module_opts.h"
+#include "store.h"
+#include "usergroups.h"
+
+#define MODULE_NAME "pam_garde"
+/* pam_set_data key: a second factor was verified in this PAM transaction;
+ * the data is a copy of the user name it was verified for. */
+#define MODULE_FACTOR_DATA "pam_garde_factor_ok"
+/* Longest PAM_AUTHTOK accepted in suffix mode (password and code). */
+#define MODULE_AUTHTOK_MAX 1024
+
+enum module_phase {
+	PHASE_AUTH,
+	PHASE_ACCOUNT,
+};
+
+struct module_login {
+	pam_handle_t *pamh;
+	enum module_phase phase;
+	struct module_opts opts;
+	const char *user;    /* PAM items, owned by libpam */
+	const char *service;
+	const char *rhost;
+	char source_text[64]; /* source_format() of the source */
+	struct usergroups groups;
+	bool user_known;      /* NSS knows the user: only then is a lock file made for them */
+	struct policy *pol;
+	struct login_ctx ctx;
+	struct decision dec;
+	struct store *store;
+	int64_t now;
+	char host[256];
+};
+
+/* module_login.c: reads options and PAM items, loads the policy, looks the
+ * groups and history up, decides. Returns PAM_SUCCESS when L->dec is ready
+ * to act on, or the PAM code to return (after logging and any event). */
+int module_login_begin(struct module_login *L, pam_handle_t *pamh, enum module_phase phase,
+		       int argc, const char **argv);
+void module_login_end(struct module_login *L);
+
+/* Opens the token store once per call (lazily). PAM_SUCCESS or
+ * PAM_AUTHINFO_UNAVAIL after logging. */
+int module_store(struct module_login *L);
+
+/* pam_set_data key: the auth phase ran (and reported) in this transaction,
+ * so the account phase does not report the same report-only rules again. */
+#define MODULE_AUTH_RAN_DATA "pam_garde_auth_ran"
+
+/* module_factor.c: the second factor for a decision of mfa (auth phase). */
+int module_factor(struct module_login *L);
+
+/* Forgets any factor verified earlier in this transaction (a new auth
+ * attempt starts from nothing). */
+void module_factor_forget(struct module_login *L);
+
+/* true when a factor was verified in this transaction for L->user. */
+bool module_factor_verified(struct module_login *L);
+
+/* PAM_SUCCESS when (user, source, class) passed a second factor within
+ * mfa.remember; PAM_AUTH_ERR when not; PAM_AUTHINFO_UNAVAIL when the store
+ * cannot be read. */
+int module_factor_remembered(struct module_login *L);
+
+/* module_lockout.c: PAM_SUCCESS when neither (user, zone) nor the source is
+ * locked, else the PAM code after the event. */
+int module_lockout_check(struct module_login *L);
+
+/* module_report.c: one event in the spool and one line in syslog. The
+ * spool failing never changes the decision: the line in syslog says so. */
+void module_report(struct module_login *L, const char *action, const char *outcome,
+		   const char *reason, const char *rule);
+
+/* Report-only rules that matched, and a report-only policy's would-deny. */
+void module_report_would(struct module_login *L);
+
+/* Shows text to the user as an error message (PAM_ERROR_MSG), if any. */
+void module_tell_user(struct module_login *L, const char *text);
+
+/* Logs through pam_syslog with the user name made printable. */
+void module_log(struct module_login *L, int priority, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif

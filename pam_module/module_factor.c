@@ -1,0 +1,304 @@
+/* module_factor.c - the second factor: read the code (prompt or password
+ * suffix), then verify it under the user's lock with replay refusal and
+ * zoned lockout. The lock is never held while the user types. */
+#include <openssl/crypto.h>
+#include <security/pam_ext.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "module.h"
+
+#define CODE_PROMPT_TEXT "Verification code: "
+
+struct factor_code {
+	char text[OTP_CODE_BUF + 8]; /* room to see that a reply is too long */
+	size_t len;
+};
+
+static void wipe_code(struct factor_code *code)
+{
+	OPENSSL_cleanse(code, sizeof(*code));
+}
+
+static void cleanup_factor(pam_handle_t *pamh, void *data, int status)
+{
+	(void)pamh;
+	(void)status;
+	free(data);
+}
+
+void module_factor_forget(struct module_login *L)
+{
+	pam_set_data(L->pamh, MODULE_FACTOR_DATA, NULL, NULL);
+}
+
+/* The data names the user the factor was verified for: an application that
+ * changes PAM_USER between pam_authenticate and pam_acct_mgmt must not carry
+ * one user's factor over to another. */
+bool module_factor_verified(struct module_login *L)
+{
+	const void *data = NULL;
+
+	return pam_get_data(L->pamh, MODULE_FACTOR_DATA, &data) == PAM_SUCCESS && data != NULL &&
+	       strcmp(data, L->user) == 0;
+}
+
+static void remember_factor(struct module_login *L)
+{
+	char *user = strdup(L->user);
+
+	if (user != NULL && pam_set_data(L->pamh, MODULE_FACTOR_DATA, user, cleanup_factor) !=
+				    PAM_SUCCESS)
+		free(user);
+	/* Without the data the account phase asks again (fails closed). */
+}
+
+/* Asks through the conversation, echo off. PAM_SUCCESS with the code, or a
+ * PAM code: PAM_CONV_ERR when the client went away, PAM_AUTH_ERR when the
+ * answer is empty (reported as mfa_missing by the caller). */
+static int code_from_prompt(struct module_login *L, struct factor_code *code)
+{
+	char *resp = NULL;
+	size_t len;
+	int rv = pam_prompt(L->pamh, PAM_PROMPT_ECHO_OFF, &resp, "%s", CODE_PROMPT_TEXT);
+
+	if (rv != PAM_SUCCESS || resp == NULL) {
+		module_log(L, LOG_NOTICE, "user %s: no answer to the code prompt", L->user);
+		return PAM_CONV_ERR;
+	}
+	len = strnlen(resp, sizeof(code->text));
+	/* A reply longer than the buffer keeps len = sizeof: otp_verify sees a
+	 * wrong length and refuses it without comparing. */
+	memcpy(code->text, resp, len < sizeof(code->text) ? len : sizeof(code->text) - 1);
+	code->len = len;
+	OPENSSL_cleanse(resp, strlen(resp));
+	free(resp);
+	return code->len == 0 ? PAM_AUTH_ERR : PAM_SUCCESS;
+}
+
+/* The last `digits` characters of PAM_AUTHTOK are the code; PAM_AUTHTOK is
+ * set to the rest for the next module (pam_unix.so use_first_pass). */
+static int code_from_suffix(struct module_login *L, unsigned digits, struct factor_code *code)
+{
+	const char *tok = NULL;
+	char password[MODULE_AUTHTOK_MAX + 1];
+	size_t len;
+	int rv = pam_get_authtok(L->pamh, PAM_AUTHTOK, &tok, NULL);
+
+	if (rv != PAM_SUCCESS || tok == NULL) {
+		module_log(L, LOG_NOTICE, "user %s: no password given", L->user);
+		return PAM_CONV_ERR;
+	}
+	len = strnlen(tok, MODULE_AUTHTOK_MAX + 1);
+	if (len > MODULE_AUTHTOK_MAX) {
+		module_log(L, LOG_NOTICE, "user %s: password over %d bytes refused", L->user,
+			   MODULE_AUTHTOK_MAX);
+		return PAM_AUTH_ERR;
+	}
+	if (len <= digits) {
+		module_log(L, LOG_NOTICE, "user %s: password too short to end with a %u-digit code",
+			   L->user, digits);
+		return PAM_AUTH_ERR;
+	}
+	memcpy(code->text, tok + len - digits, digits);
+	code->text[digits] = '\0';
+	code->len = digits;
+	memcpy(password, tok, len - digits);
+	password[len - digits] = '\0';
+	rv = pam_set_item(L->pamh, PAM_AUTHTOK, password);
+	OPENSSL_cleanse(password, sizeof(password));
+	if (rv != PAM_SUCCESS)
+		return PAM_BUF_ERR;
+	return PAM_SUCCESS;
+}
+
+/* Counts one failure for the source address, under its own lock (always
+ * taken after the user's lock: one order, no deadlock). */
+static void count_source_failure(struct module_login *L)
+{
+	struct store_handle *h = NULL;
+	int err;
+
+	if (L->ctx.source.kind != SOURCE_IP)
+		return;
+	err = store_lock_source(L->store, L->source_text, &h);
+	if (err == STORE_OK) {
+		lockout_record_failure(store_source_slot(h), &L->pol->lockout_source, L->now);
+		err = store_commit(h);
+		store_unlock(h);
+	}
+	if (err != STORE_OK)
+		module_log(L, LOG_ERR, "source %s: failure not recorded: %s", L->source_text,
+			   store_strerror(err));
+}
+
+static void on_success(struct module_login *L, struct store_record *rec, uint64_t matched)
+{
+	struct lockout_slot *slot;
+	bool changed;
+
+	if (rec->token.kind == OTP_TOTP)
+		rec->last_step = matched;
+	else
+		rec->token.counter = matched + 1;
+	rec->last_success = L->now;
+	slot = store_zone_slot(rec, L->dec.zone, &L->pol->lockout_user, L->now);
+	if (slot != NULL)
+		lockout_reset(slot);
+	store_history_add(rec, &L->ctx.source, &L->pol->history, L->now, &changed);
+	if (L->pol->mfa.remember > 0 && L->ctx.source.kind != SOURCE_UNKNOWN)
+		store_remember_add(rec, L->source_text, L->dec.class_name,
+				   L->now + (int64_t)L->pol->mfa.remember, L->now);
+}
+
+/* Verifies under the user's lock. Returns PAM_SUCCESS, or a PAM failure
+ * with *reason set for the event. */
+static int verify_locked(struct module_login *L, const struct factor_code *code,
+			 const char **reason)
+{
+	struct store_handle *h = NULL;
+	struct store_record *rec;
+	struct lockout_slot *slot;
+	uint64_t matched = 0;
+	int err, otp, rv = PAM_AUTH_ERR;
+
+	err = store_lock_user(L->store, L->user, &h);
+	if (err != STORE_OK) {
+		module_log(L, LOG_ERR, "user %s: record unusable: %s", L->user, store_strerror(err));
+		*reason = NULL;
+		return PAM_AUTHINFO_UNAVAIL;
+	}
+	rec = store_record(h);
+	if (!rec->has_token) {
+		*reason = "mfa_not_enrolled";
+		goto out;
+	}
+	slot = store_zone_slot(rec, L->dec.zone, &L->pol->lockout_user, L->now);
+	if (slot == NULL) {
+		*reason = NULL;
+		rv = PAM_BUF_ERR;
+		goto out;
+	}
+	/* Parallel attempts wait here one after the other: once `deny` of them
+	 * have failed the slot is locked and the rest are not even checked. */
+	if (lockout_is_locked(slot, L->now)) {
+		*reason = "locked_user";
+		rv = PAM_PERM_DENIED;
+		goto out;
+	}
+	otp = otp_verify(&rec->token, code->text, code->len, L->now, L->pol->mfa.window_past,
+			 L->pol->mfa.window_future, rec->last_step, &matched);
+	if (otp == OTP_OK) {
+		on_success(L, rec, matched);
+		rv = PAM_SUCCESS;
+	} else {
+		*reason = otp == OTP_EREPLAY ? "mfa_replay" : "mfa_invalid";
+		lockout_record_failure(slot, &L->pol->lockout_user, L->now);
+	}
+	err = store_commit(h);
+	if (err != STORE_OK) {
+		/* A success that cannot be recorded could be replayed: refuse it. */
+		module_log(L, LOG_ERR, "user %s: record not written: %s", L->user,
+			   store_strerror(err));
+		*reason = NULL;
+		rv = PAM_AUTHINFO_UNAVAIL;
+		goto out;
+	}
+	if (rv != PAM_SUCCESS)
+		count_source_failure(L);
+out:
+	store_unlock(h);
+	return rv;
+}
+
+/* Before asking: is there a token at all (and how many digits its codes
+ * have), or a remembered source? report: log mfa_not_enrolled (the auth
+ * phase; the account phase reports mfa_missing itself). */
+static int precheck(struct module_login *L, bool report, bool *remembered, unsigned *digits)
+{
+	struct store_handle *h = NULL;
+	struct store_record *rec;
+	int err = store_lock_user(L->store, L->user, &h), rv = PAM_SUCCESS;
+
+	if (err != STORE_OK) {
+		module_log(L, LOG_ERR, "user %s: record unusable: %s", L->user, store_strerror(err));
+		return PAM_AUTHINFO_UNAVAIL;
+	}
+	rec = store_record(h);
+	*remembered = L->pol->mfa.remember > 0 &&
+		      store_remember_check(rec, L->source_text, L->dec.class_name, L->now);
+	*digits = rec->has_token ? rec->token.digits : L->pol->mfa.digits;
+	if (!rec->has_token && !*remembered) {
+		if (report)
+			module_report(L, "login-denied", "failure", "mfa_not_enrolled",
+				      L->dec.rule->name);
+		rv = PAM_AUTH_ERR;
+	}
+	store_unlock(h);
+	return rv;
+}
+
+int module_factor_remembered(struct module_login *L)
+{
+	bool remembered = false;
+	unsigned digits = 0;
+	int rv;
+
+	if (L->pol->mfa.remember == 0 || !L->user_known)
+		return PAM_AUTH_ERR;
+	rv = module_store(L);
+	if (rv != PAM_SUCCESS)
+		return rv;
+	rv = precheck(L, false, &remembered, &digits);
+	if (rv == PAM_AUTHINFO_UNAVAIL)
+		return rv;
+	return remembered ? PAM_SUCCESS : PAM_AUTH_ERR;
+}
+
+int module_factor(struct module_login *L)
+{
+	struct factor_code code = { 0 };
+	const char *reason = NULL;
+	bool remembered = false;
+	unsigned digits = 0;
+	int rv;
+
+	/* A user NSS does not know has no lock file made for them: an attacker
+	 * guessing names must not fill the store. */
+	if (!L->user_known) {
+		module_report(L, "login-denied", "failure", "mfa_not_enrolled", L->dec.rule->name);
+		return PAM_AUTH_ERR;
+	}
+	rv = module_store(L);
+	if (rv != PAM_SUCCESS)
+		return rv;
+	rv = precheck(L, true, &remembered, &digits);
+	if (rv != PAM_SUCCESS)
+		return rv;
+	if (remembered)
+		return PAM_IGNORE; /* no factor needed from this source yet */
+
+	/* Suffix mode splits at the user's token length, not the policy's
+	 * default: an 8-digit token must not leave 2 digits on the password. */
+	if (L->opts.mode == CODE_PROMPT)
+		rv = code_from_prompt(L, &code);
+	else
+		rv = code_from_suffix(L, digits, &code);
+	if (rv != PAM_SUCCESS) {
+		module_report(L, "login-denied", "failure", "mfa_missing", L->dec.rule->name);
+		goto out;
+	}
+	rv = verify_locked(L, &code, &reason);
+	if (rv == PAM_SUCCESS) {
+		remember_factor(L);
+		/* An alert has no reason: the vocabulary names denials only. */
+		if (L->dec.alert)
+			module_report(L, "login-alert", "success", NULL, L->dec.rule->name);
+	} else if (reason != NULL) {
+		module_report(L, "login-denied", "failure", reason, L->dec.rule->name);
+	}
+out:
+	wipe_code(&code);
+	return rv;
+}

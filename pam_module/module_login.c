@@ -1,0 +1,214 @@
+/* module_login.c - everything a decision needs: options, PAM items, the
+ * policy, the user's groups and network history, then the decision. */
+#include <errno.h>
+#include <security/pam_ext.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "module.h"
+#include "policy_cache.h"
+
+void module_log(struct module_login *L, int priority, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* Whatever a user name or rhost holds, the log line stays one line. */
+	for (char *p = msg; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	pam_syslog(L->pamh, priority, "%s", msg);
+}
+
+/* An item that names the login: present, at most SOURCE_MAX_TEXT bytes and
+ * without control characters (NUL cannot occur in a C string). */
+static bool item_ok(const char *value, bool may_be_empty)
+{
+	size_t len;
+
+	if (value == NULL)
+		return may_be_empty;
+	len = strnlen(value, SOURCE_MAX_TEXT + 1);
+	if (len > SOURCE_MAX_TEXT || (len == 0 && !may_be_empty))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)value[i] < 0x20 || value[i] == 0x7f)
+			return false;
+	return true;
+}
+
+static int read_items(struct module_login *L)
+{
+	const void *item = NULL;
+	int rv;
+
+	if (L->phase == PHASE_AUTH) {
+		rv = pam_get_user(L->pamh, &L->user, NULL);
+	} else {
+		rv = pam_get_item(L->pamh, PAM_USER, &item);
+		L->user = item;
+	}
+	if (rv != PAM_SUCCESS || !item_ok(L->user, false)) {
+		module_log(L, LOG_ERR, "refused: missing, oversize or malformed user name");
+		L->user = NULL;
+		return rv == PAM_CONV_AGAIN ? PAM_INCOMPLETE : PAM_AUTH_ERR;
+	}
+	if (pam_get_item(L->pamh, PAM_SERVICE, &item) != PAM_SUCCESS || !item_ok(item, false)) {
+		module_log(L, LOG_ERR, "refused: no usable PAM service name");
+		return PAM_SERVICE_ERR;
+	}
+	L->service = item;
+	item = NULL;
+	if (pam_get_item(L->pamh, PAM_RHOST, &item) != PAM_SUCCESS || !item_ok(item, true)) {
+		module_log(L, LOG_ERR, "refused user %s: oversize or malformed PAM_RHOST", L->user);
+		return PAM_AUTH_ERR;
+	}
+	L->rhost = item;
+	if (source_parse(L->rhost, &L->ctx.source) != 0)
+		return PAM_AUTH_ERR;
+	source_format(&L->ctx.source, L->source_text, sizeof(L->source_text));
+	return PAM_SUCCESS;
+}
+
+int module_store(struct module_login *L)
+{
+	int err;
+
+	if (L->store != NULL)
+		return PAM_SUCCESS;
+	err = store_open(L->opts.store, &L->store);
+	if (err != STORE_OK) {
+		module_log(L, LOG_ERR, "token store %s unusable: %s", L->opts.store,
+			   store_strerror(err));
+		return PAM_AUTHINFO_UNAVAIL;
+	}
+	return PAM_SUCCESS;
+}
+
+/* new_network needs the user's history; read only when a rule uses it. */
+static int read_history(struct module_login *L)
+{
+	struct store_handle *h = NULL;
+	int rv, err;
+
+	if (!L->pol->uses_new_network)
+		return PAM_SUCCESS;
+	/* A user NSS does not know has no history, and gets no lock file:
+	 * guessing names must not fill the store. */
+	if (!L->user_known) {
+		L->ctx.new_network = true;
+		return PAM_SUCCESS;
+	}
+	rv = module_store(L);
+	if (rv != PAM_SUCCESS)
+		return rv;
+	err = store_lock_user(L->store, L->user, &h);
+	if (err != STORE_OK) {
+		module_log(L, LOG_ERR, "user %s: record unusable: %s", L->user, store_strerror(err));
+		return PAM_AUTHINFO_UNAVAIL;
+	}
+	L->ctx.new_network = !store_history_seen(store_record(h), &L->ctx.source,
+						 &L->pol->history, L->now);
+	store_unlock(h);
+	return PAM_SUCCESS;
+}
+
+static void policy_diag(void *arg, const char *file, int line, const char *message)
+{
+	struct module_login *L = arg;
+
+	module_log(L, LOG_ERR, "policy %s:%d: %s", file, line, message);
+}
+
+/* The policy, or the fail mode: secure denies, safe steps aside. */
+static int load_policy(struct module_login *L)
+{
+	struct policy_load_opts opts = { .diag = policy_diag, .diag_arg = L };
+	const char *why = NULL;
+
+	if (policy_cache_load(L->opts.policy, L->opts.store, &opts, &L->pol) != 0)
+		why = "unusable";
+	else if (L->pol->expires != 0 && L->pol->expires <= L->now)
+		why = "expired";
+	if (why == NULL)
+		return PAM_SUCCESS;
+	policy_free(L->pol);
+	L->pol = NULL;
+	module_log(L, LOG_ERR, "policy %s is %s; failmode=%s: %s", L->opts.policy, why,
+		   L->opts.failmode == FAILMODE_SAFE ? "safe" : "secure",
+		   L->opts.failmode == FAILMODE_SAFE ? "not enforcing" : "login refused");
+	module_report(L, "login-denied", L->opts.failmode == FAILMODE_SAFE ? "unknown" : "failure",
+		      "policy_unavailable", NULL);
+	return L->opts.failmode == FAILMODE_SAFE ? PAM_IGNORE : PAM_SERVICE_ERR;
+}
+
+int module_login_begin(struct module_login *L, pam_handle_t *pamh, enum module_phase phase,
+		       int argc, const char **argv)
+{
+	const char *bad = NULL;
+	struct timespec ts;
+	int rv;
+
+	memset(L, 0, sizeof(*L));
+	L->pamh = pamh;
+	L->phase = phase;
+	if (module_opts_parse(argc, argv, &L->opts, &bad) != 0) {
+		module_log(L, LOG_ERR, "unknown or malformed option '%s'; refusing every login",
+			   bad != NULL ? bad : "(null)");
+		return PAM_SERVICE_ERR;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	L->now = (int64_t)ts.tv_sec;
+	if (gethostname(L->host, sizeof(L->host) - 1) != 0)
+		L->host[0] = '\0';
+
+	rv = read_items(L);
+	if (rv != PAM_SUCCESS)
+		return rv;
+	rv = load_policy(L);
+	if (rv != PAM_SUCCESS)
+		return rv;
+	switch (usergroups_lookup(L->user, &L->groups)) {
+	case 0:
+		L->user_known = true;
+		break;
+	case -1: /* unknown to NSS: no groups; the policy still decides */
+		break;
+	default:
+		module_log(L, LOG_ERR, "user %s: cannot read groups from NSS", L->user);
+		return PAM_AUTHINFO_UNAVAIL;
+	}
+	L->ctx.user = L->user;
+	L->ctx.service = L->service;
+	L->ctx.groups = (const char *const *)L->groups.names;
+	L->ctx.n_groups = L->groups.n;
+	L->ctx.now = L->now;
+	rv = read_history(L);
+	if (rv != PAM_SUCCESS)
+		return rv;
+	decide(L->pol, &L->ctx, &L->dec, NULL, NULL);
+	if (L->opts.debug)
+		module_log(L, LOG_DEBUG, "%s user=%s service=%s source=%s zone=%s rule=%s: %s",
+			   phase == PHASE_AUTH ? "auth" : "account", L->user, L->service,
+			   L->source_text, L->dec.zone,
+			   L->dec.rule != NULL ? L->dec.rule->name : "(none)",
+			   garde_action_name(L->dec.action));
+	return PAM_SUCCESS;
+}
+
+void module_login_end(struct module_login *L)
+{
+	usergroups_free(&L->groups);
+	policy_free(L->pol);
+	store_close(L->store);
+	L->pol = NULL;
+	L->store = NULL;
+}

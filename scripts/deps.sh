@@ -1,0 +1,39 @@
+#!/bin/sh
+# Installs every build and test dependency of garde from Debian's packages.
+# Idempotent: apt-get skips what is already installed.
+set -eu
+
+# build: compiler, PAM, liboath, libconfig, OpenSSL, Check, libqrencode (enroll --qr)
+# test:  oathtool (reference codes), tzdata (time zones), mandoc (man lint)
+PACKAGES="build-essential pkg-config libpam0g-dev liboath-dev libconfig-dev libssl-dev check \
+oathtool tzdata mandoc man-db python3 libqrencode-dev"
+
+if [ ! -r /etc/debian_version ] || ! command -v apt-get >/dev/null 2>&1; then
+	echo "make deps: this installs Debian/Ubuntu packages with apt-get; on another" >&2
+	echo "  system install the equivalents of: $PACKAGES" >&2
+	exit 1
+fi
+
+missing=""
+for p in $PACKAGES; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -z "$missing" ]; then
+	echo "make deps: all dependencies are installed"
+	exit 0
+fi
+# As root apt-get runs directly (CI, containers without sudo); otherwise
+# through sudo when there is one.
+as_root=""
+if [ "$(id -u)" -ne 0 ]; then
+	if ! command -v sudo >/dev/null 2>&1; then
+		echo "make deps: missing packages:$missing" >&2
+		echo "  apt-get needs root: run 'make deps' as root" >&2
+		exit 1
+	fi
+	as_root="sudo"
+fi
+echo "make deps: installing$missing"
+$as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+# shellcheck disable=SC2086
+$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
