@@ -13,7 +13,8 @@ WARN     = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-proto
 HARDEN   = -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIC -fvisibility=hidden
 CFLAGS  ?=
 VERSION  = 0.1.0
-CFLAGS  += -DGARDE_VERSION=\"$(VERSION)\" -std=gnu11 -g $(WARN) $(HARDEN) -Ilib $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+CFLAGS  += -DGARDE_VERSION=\"$(VERSION)\" -std=gnu11 -g $(WARN) $(HARDEN) -Ilib \
+           $(shell pkg-config --cflags $(PKGS) libcurl relp 2>/dev/null)
 LDHARDEN = -Wl,-z,relro,-z,now -Wl,--as-needed
 LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -22,20 +23,28 @@ LIB_SRC  = $(wildcard lib/*.c)
 LIB_OBJ  = $(LIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/lib/policy_default.o
 PAM_SRC  = $(wildcard pam_module/*.c)
 PAM_OBJ  = $(PAM_SRC:%.c=$(B)/obj/%.o)
+AGENT_SRC = $(wildcard agent/*.c)
+AGENT_OBJ = $(AGENT_SRC:%.c=$(B)/obj/%.o)
+AGENT_LIBS = $(shell pkg-config --libs libcurl relp 2>/dev/null)
 CLI_SRC  = $(wildcard cli/*.c)
 CLI_OBJ  = $(CLI_SRC:%.c=$(B)/obj/%.o)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 UNIT_HELPERS = $(filter-out tests/unit/test_%.c,$(wildcard tests/unit/*.c))
 MANPAGES = $(wildcard man/*.[1-8])
+# The pam tier: Check programs over real libpam, and the test module they stack.
+PAM_TEST_SRC = $(wildcard tests/pam/test_*.c)
+PAM_TEST_BIN = $(PAM_TEST_SRC:tests/pam/%.c=$(B)/tests/pam_%)
+PAM_TEST_MOD = $(B)/tests/pam_expect_authtok.so
 
-.PHONY: all deps test test-unit demo bench install clean help lint-man
-all: $(B)/garde $(B)/pam_garde.so
+.PHONY: all deps test test-unit test-pam demo bench install clean help lint-man
+all: $(B)/garde $(B)/pam_garde.so $(if $(AGENT_SRC),$(B)/garde-agent)
 
 help:
 	@echo "make            build $(B)/garde and $(B)/pam_garde.so"
 	@echo "make deps       install build and test dependencies (Debian/Ubuntu, as root)"
 	@echo "make test       run every test tier"
+	@echo "make test-pam   the pam tier alone (real libpam, as root)"
 	@echo "make demo       scripted tour of the embedded default policy"
 	@echo "make bench      benchmarks, side by side with their anchors"
 	@echo "make install    PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)"
@@ -60,6 +69,9 @@ $(B)/libgarde.a: $(LIB_OBJ)
 $(B)/garde: $(CLI_OBJ) $(B)/libgarde.a
 	$(CC) $(CFLAGS) -pie $(LDHARDEN) -o $@ $(CLI_OBJ) $(B)/libgarde.a $(LIBS)
 
+$(B)/garde-agent: $(AGENT_OBJ) $(B)/libgarde.a
+	$(CC) $(CFLAGS) -pie $(LDHARDEN) -o $@ $(AGENT_OBJ) $(B)/libgarde.a $(LIBS) $(AGENT_LIBS)
+
 # Exports pam_sm_* only (version script); every symbol resolved at link time.
 $(B)/pam_garde.so: $(PAM_OBJ) $(B)/libgarde.a pam_module/pam_garde.map
 	$(CC) $(CFLAGS) -shared $(LDHARDEN) -Wl,--no-undefined \
@@ -71,17 +83,38 @@ $(B)/tests/%: tests/unit/%.c $(UNIT_HELPERS) $(B)/libgarde.a
 	$(CC) $(CFLAGS) -Itests/unit $(shell pkg-config --cflags check) -o $@ $< $(UNIT_HELPERS) \
 		$(B)/libgarde.a $(LIBS) $(shell pkg-config --libs check)
 
+# A module for the tests only (never installed): see its header.
+$(PAM_TEST_MOD): tests/pam/pam_expect_authtok.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -shared $(LDHARDEN) -Wl,--no-undefined -o $@ $< -lpam
+
+$(B)/tests/pam_%: tests/pam/%.c $(B)/libgarde.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(shell pkg-config --cflags check) -o $@ $< $(B)/libgarde.a \
+		$(LIBS) -lpam -ldl $(shell pkg-config --libs check)
+
+test-pam: $(B)/pam_garde.so $(PAM_TEST_BIN) $(PAM_TEST_MOD)
+	@for t in tests/pam/*.sh; do B=$(B) sh $$t || exit 1; done
+
 test-unit: $(UNIT_BIN)
 	@sh tests/run-unit.sh $(UNIT_BIN)
 
-test: all $(UNIT_BIN)
+test: all $(UNIT_BIN) $(PAM_TEST_BIN) $(PAM_TEST_MOD)
 	@sh tests/run-all.sh
 
 demo: all
 	@sh scripts/demo.sh
 
-bench: all
-	@sh bench/run.sh
+BENCH_BIN = $(B)/bench/pam_bench $(B)/bench/bench_decide $(B)/bench/bench_netset
+$(B)/bench/pam_bench: bench/pam_bench.c $(B)/libgarde.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(B)/libgarde.a -Wl,--no-as-needed $(LIBS) -lpam
+$(B)/bench/%: bench/%.c $(B)/libgarde.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(B)/libgarde.a $(LIBS)
+
+bench: all $(BENCH_BIN)
+	@B=$(B) sh bench/run.sh
 
 lint-man:
 	@for m in $(MANPAGES); do LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l $$m >/dev/null || exit 1; done
@@ -90,6 +123,8 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
 		$(DESTDIR)$(PREFIX)/share/garde/policies
 	install -m 0755 $(B)/garde $(DESTDIR)$(BINDIR)/garde
+	if [ -e $(B)/garde-agent ]; then install -d $(DESTDIR)$(SBINDIR) && \
+		install -m 0755 $(B)/garde-agent $(DESTDIR)$(SBINDIR)/garde-agent; fi
 	install -d $(DESTDIR)$(PAMDIR)
 	install -m 0644 $(B)/pam_garde.so $(DESTDIR)$(PAMDIR)/pam_garde.so
 	install -m 0644 policies/*.conf $(DESTDIR)$(PREFIX)/share/garde/policies/

@@ -7,6 +7,7 @@
  *
  * Build: gcc -O2 -Ilib bench/bench_netset.c build/libgarde.a -o bench_netset */
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,7 +72,12 @@ struct bench_result {
 	size_t lens4, lens6;
 };
 
-static int bench_one(size_t nprefixes, uint64_t seed, struct bench_result *res)
+/* Site-like sets: the same five lengths per family whatever the count, so
+ * that the two sizes differ only in the number of prefixes. */
+static const unsigned site_v4[5] = { 16, 20, 24, 28, 32 };
+static const unsigned site_v6[5] = { 32, 40, 48, 56, 64 };
+
+static int bench_one(size_t nprefixes, uint64_t seed, bool site, struct bench_result *res)
 {
 	struct netset *set = netset_new();
 	struct bench_addr *pfx = calloc(nprefixes, sizeof(*pfx));
@@ -86,12 +92,12 @@ static int bench_one(size_t nprefixes, uint64_t seed, struct bench_result *res)
 		struct bench_addr *p = &pfx[i];
 		if (i % 2 == 0) {
 			p->family = AF_INET;
-			p->len = 16 + (unsigned)(bench_rng(&seed) % 17);
+			p->len = site ? site_v4[(i / 2) % 5] : 16 + (unsigned)(bench_rng(&seed) % 17);
 			bench_bytes(&seed, p->addr, 4);
 			bench_mask(p->addr, p->len, 4);
 		} else {
 			p->family = AF_INET6;
-			p->len = 32 + (unsigned)(bench_rng(&seed) % 33);
+			p->len = site ? site_v6[(i / 2) % 5] : 32 + (unsigned)(bench_rng(&seed) % 33);
 			bench_bytes(&seed, p->addr, 16);
 			p->addr[0] = 0x20; /* global unicast, never IPv4-mapped */
 			bench_mask(p->addr, p->len, 16);
@@ -144,24 +150,37 @@ out:
 	return rv;
 }
 
-int main(void)
+static int bench_pair(bool site, const char *title)
 {
 	static const size_t sizes[] = { 10, 10000 };
 	struct bench_result res[2];
 
 	for (size_t i = 0; i < 2; i++) {
-		if (bench_one(sizes[i], UINT64_C(0x9e3779b97f4a7c15) + i, &res[i]) != 0) {
+		if (bench_one(sizes[i], UINT64_C(0x9e3779b97f4a7c15) + i, site, &res[i]) != 0) {
 			fprintf(stderr, "bench_netset: out of memory\n");
 			return 1;
 		}
 	}
-	printf("netset lookup, median of %d rounds x %d lookups\n", BENCH_ROUNDS,
-	       BENCH_PER_ROUND);
+	printf("%s\n", title);
 	printf("%-10s %10s %12s %12s %10s\n", "prefixes", "ns/lookup", "v4 lengths",
 	       "v6 lengths", "hit ratio");
 	for (size_t i = 0; i < 2; i++)
 		printf("%-10zu %10.1f %12zu %12zu %9.0f%%\n", res[i].count, res[i].median_ns,
 		       res[i].lens4, res[i].lens6, res[i].hit_ratio * 100);
 	printf("ratio 10000/10: %.2f\n", res[1].median_ns / res[0].median_ns);
+	return 0;
+}
+
+int main(void)
+{
+	printf("netset lookup, median of %d rounds x %d lookups\n", BENCH_ROUNDS,
+	       BENCH_PER_ROUND);
+	/* A lookup probes one table per distinct prefix length present: the
+	 * first pair keeps the lengths fixed and varies only the count; the
+	 * second draws every length at random, so the large set also has many
+	 * more lengths to probe. */
+	if (bench_pair(true, "\nsite-like lengths (v4 /16 /20 /24 /28 /32, v6 /32../64 by 8):") != 0 ||
+	    bench_pair(false, "\nrandom lengths (v4 /16../32, v6 /32../64):") != 0)
+		return 1;
 	return 0;
 }

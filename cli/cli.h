@@ -30,6 +30,9 @@ int cmd_import_ga(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_unlock(int argc, char **argv);
 int cmd_remove(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 /* Loads a policy file (or GARDE_BUILTIN_POLICY), printing every error as "FILE:LINE: message" on
  * stderr. Returns 0 and *out, or -1. */

@@ -125,7 +125,7 @@ int cli_lines_open(const char *path, struct cli_lines **out)
 {
 	struct cli_lines *lr = NULL;
 	struct stat sb;
-	int fd = -1, rv = -1;
+	int fd = -1, rv = -1, saved;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
@@ -149,9 +149,11 @@ int cli_lines_open(const char *path, struct cli_lines **out)
 	lr = NULL;
 	rv = 0;
 out:
+	saved = errno;
 	if (fd >= 0)
 		close(fd);
 	cli_lines_close(lr);
+	errno = saved; /* for the caller's message */
 	return rv;
 }
 

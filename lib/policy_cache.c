@@ -45,6 +45,9 @@ static int snapshot_read(int dirfd, const char *name, const struct policy_source
 	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (map == MAP_FAILED)
 		goto out;
+	/* A login touches a few pages of the tables: no fault-around, whose
+	 * mapping and unmapping of neighbour pages costs more than the lookups. */
+	(void)madvise(map, (size_t)st.st_size, MADV_RANDOM);
 	rv = policy_snapshot_decode(map, (size_t)st.st_size, id,
 				    opts != NULL ? opts->zoneinfo_dir : NULL, out);
 	if (rv != 0)

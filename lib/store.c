@@ -1,4 +1,5 @@
-/* store.c - the store directory, locks and atomic record files (see store.h). */
+/* store.c - the store directory, locks, and records kept in two checksummed
+ * slots written in place (see store.h). */
 #define _GNU_SOURCE /* syncfs */
 #include "store.h"
 
@@ -12,7 +13,7 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
+#include <openssl/evp.h>
 
 #include "trust.h"
 
@@ -25,9 +26,15 @@ enum store_dir_id {
 
 static const char *const store_dir_names[STORE_N_DIRS] = { "users", "sources", "lock" };
 
+/* Subdirectories are not opened: their entries are opened by a path
+ * relative to root_fd ("users/H"). Only root or the euid can change what
+ * "users" is (root passed the trust rules), and each subdirectory is
+ * checked once per store handle with one fstatat, so this is as safe as
+ * holding an fd to it and costs a system call instead of three. */
 struct store {
 	int root_fd;
-	int dir_fd[STORE_N_DIRS]; /* opened on first use, -1 until then */
+	unsigned checked; /* bit per subdirectory that passed the trust rules */
+	EVP_MD *md;       /* SHA-256, fetched once: a fetch per digest costs more */
 };
 
 enum store_kind { STORE_KIND_USER, STORE_KIND_SOURCE };
@@ -36,12 +43,28 @@ struct store_handle {
 	struct store *st;
 	enum store_kind kind;
 	int lock_fd;
+	int rec_fd;            /* the record, open read-write; -1 when there is none */
 	bool exists;
+	unsigned slot;         /* the slot the record was read from / last written to */
+	uint64_t seq;          /* its sequence number */
+	size_t scratch_read;   /* scratch codes when read: a commit that uses one syncs */
 	char hash[STORE_HASH_HEX];
 	char source_text[STORE_SOURCE_MAX + 1];
 	struct lockout_slot source_slot;
 	struct store_record rec;
 };
+
+/* "sources/.<64 hex>.tmp" and a NUL, with room to spare. */
+#define STORE_PATH_MAX 96
+
+/* The first read of a slot: a typical record (a token, a few zones) fits,
+ * so a slot costs one pread; a larger one costs a second. */
+#define STORE_SLOT_READ 4096
+
+/* A peek that finds both slots invalid reads again this many times: a slot
+ * can be torn by a commit in progress, and a reader that sees one slot torn
+ * and then the other (two commits back to back) is rare but possible. */
+#define STORE_PEEK_TRIES 3
 
 const char *store_strerror(int err)
 {
@@ -82,24 +105,41 @@ static int store_from_trust(int err)
 	}
 }
 
-void store_name_hash(const char *name, size_t len, char hex[STORE_HASH_HEX])
+static void store_hex(const uint8_t md[32], char hex[STORE_HASH_HEX])
 {
 	static const char digits[] = "0123456789abcdef";
-	unsigned char md[SHA256_DIGEST_LENGTH];
 	size_t i;
 
-	SHA256((const unsigned char *)name, len, md);
-	for (i = 0; i < SHA256_DIGEST_LENGTH; i++) {
+	for (i = 0; i < 32; i++) {
 		hex[2 * i] = digits[md[i] >> 4];
 		hex[2 * i + 1] = digits[md[i] & 15];
 	}
-	hex[2 * SHA256_DIGEST_LENGTH] = '\0';
+	hex[64] = '\0';
+}
+
+void store_name_hash(const char *name, size_t len, char hex[STORE_HASH_HEX])
+{
+	uint8_t md[32] = { 0 };
+
+	store_sha256(NULL, name, len, NULL, 0, md);
+	store_hex(md, hex);
+}
+
+static int store_name_hash_st(const struct store *st, const char *name, size_t len,
+			      char hex[STORE_HASH_HEX])
+{
+	uint8_t md[32];
+	int rv = store_sha256(st->md, name, len, NULL, 0, md);
+
+	if (rv == STORE_OK)
+		store_hex(md, hex);
+	return rv;
 }
 
 int store_open(const char *dir, struct store **out)
 {
 	struct store *st = NULL;
-	int fd, i, rv;
+	int fd, rv;
 
 	if (dir == NULL || dir[0] == '\0' || out == NULL)
 		return STORE_EINVAL;
@@ -119,8 +159,8 @@ int store_open(const char *dir, struct store **out)
 		goto out;
 	}
 	st->root_fd = fd;
-	for (i = 0; i < STORE_N_DIRS; i++)
-		st->dir_fd[i] = -1;
+	st->checked = 0;
+	st->md = EVP_MD_fetch(NULL, "SHA256", NULL); /* NULL: the default, slower */
 	fd = -1;
 	*out = st;
 	rv = STORE_OK;
@@ -132,40 +172,71 @@ out:
 
 void store_close(struct store *st)
 {
-	int i;
-
 	if (st == NULL)
 		return;
-	for (i = 0; i < STORE_N_DIRS; i++)
-		if (st->dir_fd[i] >= 0)
-			close(st->dir_fd[i]);
 	close(st->root_fd);
+	EVP_MD_free(st->md);
 	free(st);
 }
 
-/* The subdirectory's fd, created 0700 and checked on first use. */
-static int store_dir(struct store *st, enum store_dir_id id)
+/* The trust rules on a stat: a regular file (or a directory), not a
+ * symlink, owned by root or the euid, not writable by group or other;
+ * records hold secrets, so for them any access by group or other. */
+static int store_check_stat(const struct stat *sb, bool want_dir)
+{
+	if (S_ISLNK(sb->st_mode))
+		return STORE_ESYMLINK;
+	if (want_dir ? !S_ISDIR(sb->st_mode) : !S_ISREG(sb->st_mode))
+		return STORE_ETYPE;
+	if (sb->st_uid != 0 && sb->st_uid != geteuid())
+		return STORE_EOWNER;
+	if ((sb->st_mode & (S_IWGRP | S_IWOTH)) != 0 || (!want_dir && (sb->st_mode & 077) != 0))
+		return STORE_EMODE;
+	return STORE_OK;
+}
+
+/* Checks a subdirectory once per store handle; create: make it 0700 when
+ * missing (the writers do; a peek never creates anything). */
+static int store_subdir(struct store *st, enum store_dir_id id, bool create)
 {
 	const char *name = store_dir_names[id];
-	int fd, rv;
+	struct stat sb;
+	int rv;
 
-	if (st->dir_fd[id] >= 0)
-		return st->dir_fd[id];
-	fd = openat(st->root_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT) {
+	if ((st->checked & (1u << id)) != 0)
+		return STORE_OK;
+	if (fstatat(st->root_fd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0) {
+		if (errno != ENOENT)
+			return STORE_EIO;
+		if (!create)
+			return STORE_ENOENT;
 		if (mkdirat(st->root_fd, name, 0700) != 0 && errno != EEXIST)
 			return STORE_EIO;
-		fd = openat(st->root_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fstatat(st->root_fd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+			return STORE_EIO;
 	}
+	rv = store_check_stat(&sb, true);
+	if (rv == STORE_OK)
+		st->checked |= 1u << id;
+	return rv;
+}
+
+static void store_path(char out[STORE_PATH_MAX], enum store_dir_id id, const char *prefix,
+		       const char *name, const char *suffix)
+{
+	snprintf(out, STORE_PATH_MAX, "%s/%s%s%s", store_dir_names[id], prefix, name, suffix);
+}
+
+static int store_fsync_subdir(struct store *st, enum store_dir_id id)
+{
+	int fd = openat(st->root_fd, store_dir_names[id],
+			O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), rv;
+
 	if (fd < 0)
-		return errno == ELOOP ? STORE_ESYMLINK : errno == ENOTDIR ? STORE_ETYPE : STORE_EIO;
-	rv = store_from_trust(trust_check_fd(fd, 1));
-	if (rv != STORE_OK) {
-		close(fd);
-		return rv;
-	}
-	st->dir_fd[id] = fd;
-	return fd;
+		return STORE_EIO;
+	rv = fsync(fd) == 0 ? STORE_OK : STORE_EIO;
+	close(fd);
+	return rv;
 }
 
 /* Opens (creating 0600) and flock()s a lock file. Blocking: the holders are
@@ -173,11 +244,14 @@ static int store_dir(struct store *st, enum store_dir_id id)
  * releases the lock with its last fd. */
 static int store_take_lock(struct store *st, const char *name, int *lock_fd)
 {
-	int dfd = store_dir(st, STORE_DIR_LOCK), fd, rv;
+	char path[STORE_PATH_MAX];
+	int fd, rv = store_subdir(st, STORE_DIR_LOCK, true);
 
-	if (dfd < 0)
-		return dfd;
-	fd = openat(dfd, name, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
+	if (rv != STORE_OK)
+		return rv;
+	store_path(path, STORE_DIR_LOCK, "", name, "");
+	fd = openat(st->root_fd, path, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK,
+		    0600);
 	if (fd < 0)
 		return errno == ELOOP ? STORE_ESYMLINK : STORE_EIO;
 	rv = store_from_trust(trust_check_fd(fd, 0));
@@ -191,123 +265,217 @@ static int store_take_lock(struct store *st, const char *name, int *lock_fd)
 	}
 	*lock_fd = fd;
 	fd = -1;
-	rv = STORE_OK;
 out:
 	if (fd >= 0)
 		close(fd);
 	return rv;
 }
 
-/* Reads a whole record file under dfd into buf (STORE_RECORD_MAX + 1
- * bytes). Records hold secrets, so beyond the trust rules any access by
- * group or other is refused. */
-static int store_read_file(int dfd, const char *name, char *buf, size_t *len)
+/* Opens a record file and checks it: read-write under the lock, read-only
+ * for a peek. O_NONBLOCK: a FIFO planted there must not hang a login. */
+static int store_open_record(struct store *st, enum store_dir_id id, const char *hash,
+			     bool write, int *fd_out, struct stat *sb)
 {
-	struct stat sb;
-	size_t used = 0;
-	int fd, rv = STORE_EIO;
+	char path[STORE_PATH_MAX];
+	int fd, rv;
 
-	fd = trust_openat(dfd, name, 0);
-	if (fd < 0)
-		return store_from_trust(fd);
-	if (fstat(fd, &sb) != 0)
-		goto out;
-	if ((sb.st_mode & 077) != 0) {
-		rv = STORE_EMODE;
-		goto out;
+	store_path(path, id, "", hash, "");
+	fd = openat(st->root_fd, path,
+		    (write ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		switch (errno) {
+		case ENOENT: return STORE_ENOENT;
+		case ELOOP: return STORE_ESYMLINK;
+		case EISDIR: return STORE_ETYPE;
+		case ENOMEM: return STORE_ENOMEM;
+		default: return STORE_EIO;
+		}
 	}
-	for (;;) {
-		ssize_t n = read(fd, buf + used, STORE_RECORD_MAX + 1 - used);
+	rv = fstat(fd, sb) == 0 ? store_check_stat(sb, false) : STORE_EIO;
+	if (rv == STORE_OK && sb->st_size > (off_t)(2 * STORE_RECORD_MAX))
+		rv = STORE_ECORRUPT;
+	if (rv != STORE_OK) {
+		close(fd);
+		return rv;
+	}
+	*fd_out = fd;
+	return STORE_OK;
+}
+
+/* --- reading the slots --- */
+
+/* One slot as read: the first STORE_SLOT_READ bytes in small, the whole
+ * slot in big when its text is longer. */
+struct store_slotbuf {
+	char small[STORE_SLOT_READ];
+	char *big;
+	char *p;      /* small or big */
+	size_t used;  /* bytes read into p (wiped: the text holds the secret) */
+	bool header;  /* the header is well-formed */
+	uint64_t seq;
+	size_t len;
+};
+
+static int store_pread_all(int fd, char *buf, size_t want, off_t off, size_t *got)
+{
+	size_t done = 0;
+
+	while (done < want) {
+		ssize_t n = pread(fd, buf + done, want - done, off + (off_t)done);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			goto out;
+			return STORE_EIO;
 		if (n == 0)
 			break;
-		used += (size_t)n;
-		if (used > STORE_RECORD_MAX) {
-			rv = STORE_ECORRUPT;
-			goto out;
-		}
+		done += (size_t)n;
 	}
-	rv = STORE_OK;
-out:
-	*len = used; /* also on failure: the caller wipes what was read */
-	close(fd);
-	return rv;
-}
-
-static int store_write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return STORE_EIO;
-		buf += n;
-		len -= (size_t)n;
-	}
+	*got = done;
 	return STORE_OK;
 }
 
-/* Atomic replace of dfd/name: write ".name.tmp", rename it over name. The
- * temporary name is fixed per record because the caller holds the record's
- * lock, so no one else writes it; a leftover from a killed process is
- * removed first, then the file is created with O_EXCL so that nothing
- * planted there (a symlink) is ever followed.
- *
- * No fsync on the login path (durable = false): a login must cost well
- * under 30 us of garde's own work and an fsync costs milliseconds. What a
- * crash can lose is the last update of lockout counters, remember or
- * history entries, or the last accepted TOTP step; replaying that step
- * after a crash and reboot needs the code to still be inside its window
- * (about 90 s), and a crash that leaves a torn file is refused as corrupt
- * (the `end` line), failing closed. Enrollment (durable = true) syncs the
- * file and the directory: losing a new secret would lock the user out.
- * Even without fsync a rename over a record costs about 1 ms on ext4
- * (auto_da_alloc starts writeback of the new file), against ~15 us on
- * tmpfs: which is why logins that change nothing must not commit. */
-static int store_write(int dfd, const char *name, const char *buf, size_t len, bool durable)
+static void store_slotbuf_clear(struct store_slotbuf *b)
 {
-	char tmp[STORE_HASH_HEX + 16];
-	int fd = -1, rv = STORE_EIO, n;
+	if (b->p != NULL)
+		explicit_bzero(b->p, b->used);
+	free(b->big);
+	b->big = NULL;
+	b->p = NULL;
+	b->used = 0;
+	b->header = false;
+}
 
-	n = snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
-	if (n < 0 || (size_t)n >= sizeof(tmp))
-		return STORE_EINVAL;
-	if (unlinkat(dfd, tmp, 0) != 0 && errno != ENOENT)
-		return STORE_EIO;
-	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return STORE_EIO;
-	if (fchmod(fd, 0600) != 0)
-		goto out;
-	rv = store_write_all(fd, buf, len);
-	if (rv != STORE_OK)
-		goto out;
-	rv = STORE_EIO;
-	if (durable && fsync(fd) != 0)
-		goto out;
-	if (close(fd) != 0) {
-		fd = -1;
-		goto out;
+/* Reads slot which of a file of size bytes. A slot that is missing, cut
+ * short or has a bad header is left with header false: not an error. */
+static int store_read_slot(int fd, off_t size, unsigned which, struct store_slotbuf *b)
+{
+	off_t off = (off_t)which * STORE_RECORD_MAX;
+	size_t want, got = 0, more = 0;
+	int rv;
+
+	store_slotbuf_clear(b);
+	b->p = b->small;
+	if (size <= off)
+		return STORE_OK;
+	want = size - off < STORE_SLOT_READ ? (size_t)(size - off) : STORE_SLOT_READ;
+	rv = store_pread_all(fd, b->small, want, off, &got);
+	b->used = got;
+	if (rv != STORE_OK || store_slot_header(b->small, got, &b->seq, &b->len) != STORE_OK)
+		return rv;
+	if (STORE_SLOT_HDR + b->len > got) {
+		if (got < STORE_SLOT_READ) /* the file ends inside the slot */
+			return STORE_OK;
+		b->big = malloc(STORE_RECORD_MAX);
+		if (b->big == NULL)
+			return STORE_ENOMEM;
+		memcpy(b->big, b->small, got);
+		explicit_bzero(b->small, got);
+		b->p = b->big;
+		rv = store_pread_all(fd, b->big + got, STORE_SLOT_HDR + b->len - got,
+				     off + (off_t)got, &more);
+		b->used = got + more;
+		if (rv != STORE_OK || b->used < STORE_SLOT_HDR + b->len)
+			return rv;
 	}
-	fd = -1;
-	if (renameat(dfd, tmp, dfd, name) != 0)
-		goto out;
-	if (durable && fsync(dfd) != 0)
-		goto out;
-	rv = STORE_OK;
+	b->header = true;
+	return STORE_OK;
+}
+
+/* Parses one slot's text into the caller's record; STORE_ECORRUPT lets the
+ * reader fall back to the other slot, any other error is final. */
+typedef int (*store_parse_fn)(void *arg, const char *text, size_t len);
+
+/* Reads the record in fd: the valid slot with the larger sequence number.
+ * *which and *seq say which slot it was. */
+static int store_read_record(struct store *st, int fd, const struct stat *sb0, int tries,
+			     store_parse_fn parse, void *arg, unsigned *which, uint64_t *seq)
+{
+	struct store_slotbuf b[2];
+	struct stat sb = *sb0;
+	int rv = STORE_ECORRUPT, t, k;
+
+	b[0].big = b[1].big = NULL;
+	b[0].p = b[1].p = NULL;
+	b[0].used = b[1].used = 0;
+	for (t = 0; t < tries && rv == STORE_ECORRUPT; t++) {
+		if (t > 0 && fstat(fd, &sb) != 0) {
+			rv = STORE_EIO;
+			break;
+		}
+		for (k = 0; k < 2; k++) {
+			rv = store_read_slot(fd, sb.st_size, (unsigned)k, &b[k]);
+			if (rv != STORE_OK)
+				goto out;
+		}
+		rv = STORE_ECORRUPT;
+		/* The newer slot first; the older one only when it is bad. */
+		for (k = 0; k < 2 && rv == STORE_ECORRUPT; k++) {
+			unsigned i = b[1].header && (!b[0].header || b[1].seq > b[0].seq) ? 1u : 0u;
+
+			if (k == 1)
+				i = 1 - i;
+			if (!b[i].header || !store_slot_verify(st->md, b[i].p, b[i].len))
+				continue;
+			rv = parse(arg, b[i].p + STORE_SLOT_HDR, b[i].len);
+			if (rv == STORE_OK) {
+				*which = i;
+				*seq = b[i].seq;
+			}
+		}
+	}
 out:
-	if (fd >= 0)
-		close(fd);
-	if (rv != STORE_OK)
-		unlinkat(dfd, tmp, 0);
+	store_slotbuf_clear(&b[0]);
+	store_slotbuf_clear(&b[1]);
 	return rv;
 }
+
+struct store_user_parse {
+	const char *user;
+	struct store_record *rec;
+};
+
+static int store_parse_user(void *arg, const char *text, size_t len)
+{
+	struct store_user_parse *up = arg;
+	int rv = store_record_parse(text, len, up->rec);
+
+	if (rv == STORE_OK && strcmp(up->rec->user, up->user) != 0) {
+		store_record_wipe(up->rec);
+		memset(up->rec, 0, sizeof(*up->rec));
+		rv = STORE_EWRONGUSER;
+	}
+	return rv;
+}
+
+struct store_source_parse {
+	const char *source_text;
+	struct lockout_slot *slot;
+};
+
+static int store_parse_source(void *arg, const char *text, size_t len)
+{
+	struct store_source_parse *sp = arg;
+	char stored[STORE_SOURCE_MAX + 1];
+	int rv = store_source_parse(text, len, stored, sp->slot);
+
+	if (rv == STORE_OK && strcmp(stored, sp->source_text) != 0)
+		rv = STORE_EWRONGUSER;
+	return rv;
+}
+
+void store_record_wipe(struct store_record *rec)
+{
+	if (rec == NULL)
+		return;
+	/* Only the token and the scratch-code hashes are secret. OPENSSL_cleanse
+	 * goes a byte at a time, and the whole record (16 KiB) would cost
+	 * microseconds on every login. */
+	otp_token_wipe(&rec->token);
+	explicit_bzero(&rec->scratch, sizeof(rec->scratch));
+}
+
+/* --- handles and locks --- */
 
 static int store_handle_new(struct store *st, enum store_kind kind, struct store_handle **out)
 {
@@ -318,6 +486,7 @@ static int store_handle_new(struct store *st, enum store_kind kind, struct store
 	h->st = st;
 	h->kind = kind;
 	h->lock_fd = -1;
+	h->rec_fd = -1;
 	*out = h;
 	return STORE_OK;
 }
@@ -326,85 +495,73 @@ void store_unlock(struct store_handle *h)
 {
 	if (h == NULL)
 		return;
+	if (h->rec_fd >= 0)
+		close(h->rec_fd);
 	if (h->lock_fd >= 0)
 		close(h->lock_fd); /* releases the flock */
-	/* Only the token (and the scratch-code hashes) are secret.
-	 * OPENSSL_cleanse goes a byte at a time, and the whole handle (16 KiB)
-	 * would cost microseconds on every login. */
-	otp_token_wipe(&h->rec.token);
-	OPENSSL_cleanse(&h->rec.scratch, sizeof(h->rec.scratch));
+	store_record_wipe(&h->rec);
 	free(h);
 }
 
-/* A buffer for one record's text (it holds the secret in hex). Only the
- * used bytes are wiped before it is freed: a full 64 KiB OPENSSL_cleanse
- * would be most of a login's cost. */
-static char *store_buf_new(void)
+static int store_user_name_ok(const char *user, size_t *ulen)
 {
-	return malloc(STORE_RECORD_MAX + 1);
-}
-
-static void store_buf_free(char *buf, size_t used)
-{
-	if (buf != NULL) {
-		OPENSSL_cleanse(buf, used < STORE_RECORD_MAX + 1 ? used : STORE_RECORD_MAX + 1);
-		free(buf);
-	}
+	*ulen = strnlen(user, STORE_USER_MAX + 1);
+	return *ulen == 0 || *ulen > STORE_USER_MAX ? STORE_EINVAL : STORE_OK;
 }
 
 /* replace_bad: the CLI's enroll --force and remove may replace a record
- * that does not parse or names another user (never one refused by the
+ * with no valid slot or that names another user (never one refused by the
  * trust rules): it is then treated as present but empty. */
 static int store_lock_user_mode(struct store *st, const char *user, bool replace_bad,
 				struct store_handle **out)
 {
 	struct store_handle *h = NULL;
-	char *buf = NULL;
-	size_t ulen, len = 0;
-	int dfd, rv;
+	struct store_user_parse up;
+	struct stat sb;
+	size_t ulen;
+	int rv;
 
 	if (st == NULL || user == NULL || out == NULL)
 		return STORE_EINVAL;
-	ulen = strnlen(user, STORE_USER_MAX + 1);
-	if (ulen == 0 || ulen > STORE_USER_MAX)
-		return STORE_EINVAL;
+	rv = store_user_name_ok(user, &ulen);
+	if (rv != STORE_OK)
+		return rv;
 	rv = store_handle_new(st, STORE_KIND_USER, &h);
 	if (rv != STORE_OK)
 		goto out;
-	store_name_hash(user, ulen, h->hash);
-	dfd = store_dir(st, STORE_DIR_USERS);
-	if (dfd < 0) {
-		rv = dfd;
+	rv = store_name_hash_st(st, user, ulen, h->hash);
+	if (rv != STORE_OK)
 		goto out;
-	}
+	rv = store_subdir(st, STORE_DIR_USERS, true);
+	if (rv != STORE_OK)
+		goto out;
 	rv = store_take_lock(st, h->hash, &h->lock_fd);
 	if (rv != STORE_OK)
 		goto out;
-	rv = STORE_ENOMEM;
-	buf = store_buf_new();
-	if (buf == NULL)
-		goto out;
-	rv = store_read_file(dfd, h->hash, buf, &len);
-	if (rv == STORE_ENOENT) {
-		memcpy(h->rec.user, user, ulen + 1);
-		rv = STORE_OK;
-	} else if (rv == STORE_OK) {
+	rv = store_open_record(st, STORE_DIR_USERS, h->hash, true, &h->rec_fd, &sb);
+	if (rv == STORE_OK) {
 		h->exists = true;
-		rv = store_record_parse(buf, len, &h->rec);
-		if (rv == STORE_OK && strcmp(h->rec.user, user) != 0)
-			rv = STORE_EWRONGUSER;
+		up.user = user;
+		up.rec = &h->rec;
+		/* Under the lock nobody writes: one try. */
+		rv = store_read_record(st, h->rec_fd, &sb, 1, store_parse_user, &up, &h->slot,
+				       &h->seq);
 		if (replace_bad && (rv == STORE_ECORRUPT || rv == STORE_EWRONGUSER)) {
-			OPENSSL_cleanse(&h->rec, sizeof(h->rec));
-			memcpy(h->rec.user, user, ulen + 1);
+			store_record_wipe(&h->rec);
+			memset(&h->rec, 0, sizeof(h->rec));
 			rv = STORE_OK;
 		}
+	} else if (rv == STORE_ENOENT) {
+		rv = STORE_OK;
 	}
 	if (rv != STORE_OK)
 		goto out;
+	if (h->rec.user[0] == '\0')
+		memcpy(h->rec.user, user, ulen + 1);
+	h->scratch_read = h->rec.scratch.n;
 	*out = h;
 	h = NULL;
 out:
-	store_buf_free(buf, len);
 	store_unlock(h);
 	return rv;
 }
@@ -417,9 +574,11 @@ int store_lock_user(struct store *st, const char *user, struct store_handle **ou
 int store_lock_source(struct store *st, const char *source_text, struct store_handle **out)
 {
 	struct store_handle *h = NULL;
-	char *buf = NULL, lock_name[16];
-	size_t slen, len = 0;
-	int dfd, rv;
+	struct store_source_parse sp;
+	char lock_name[16];
+	struct stat sb;
+	size_t slen;
+	int rv;
 
 	if (st == NULL || source_text == NULL || out == NULL)
 		return STORE_EINVAL;
@@ -429,39 +588,95 @@ int store_lock_source(struct store *st, const char *source_text, struct store_ha
 	rv = store_handle_new(st, STORE_KIND_SOURCE, &h);
 	if (rv != STORE_OK)
 		goto out;
-	store_name_hash(source_text, slen, h->hash);
-	memcpy(h->source_text, source_text, slen + 1);
-	dfd = store_dir(st, STORE_DIR_SOURCES);
-	if (dfd < 0) {
-		rv = dfd;
+	rv = store_name_hash_st(st, source_text, slen, h->hash);
+	if (rv != STORE_OK)
 		goto out;
-	}
+	memcpy(h->source_text, source_text, slen + 1);
+	rv = store_subdir(st, STORE_DIR_SOURCES, true);
+	if (rv != STORE_OK)
+		goto out;
 	snprintf(lock_name, sizeof(lock_name), "source-%.3s", h->hash);
 	rv = store_take_lock(st, lock_name, &h->lock_fd);
 	if (rv != STORE_OK)
 		goto out;
-	rv = STORE_ENOMEM;
-	buf = store_buf_new();
-	if (buf == NULL)
-		goto out;
-	rv = store_read_file(dfd, h->hash, buf, &len);
-	if (rv == STORE_ENOENT) {
-		rv = STORE_OK;
-	} else if (rv == STORE_OK) {
-		char stored[STORE_SOURCE_MAX + 1];
-
+	rv = store_open_record(st, STORE_DIR_SOURCES, h->hash, true, &h->rec_fd, &sb);
+	if (rv == STORE_OK) {
 		h->exists = true;
-		rv = store_source_parse(buf, len, stored, &h->source_slot);
-		if (rv == STORE_OK && strcmp(stored, source_text) != 0)
-			rv = STORE_EWRONGUSER;
+		sp.source_text = source_text;
+		sp.slot = &h->source_slot;
+		rv = store_read_record(st, h->rec_fd, &sb, 1, store_parse_source, &sp, &h->slot,
+				       &h->seq);
+	} else if (rv == STORE_ENOENT) {
+		rv = STORE_OK;
 	}
 	if (rv != STORE_OK)
 		goto out;
 	*out = h;
 	h = NULL;
 out:
-	store_buf_free(buf, len);
 	store_unlock(h);
+	return rv;
+}
+
+int store_peek_user(struct store *st, const char *user, struct store_record *out)
+{
+	char hash[STORE_HASH_HEX];
+	struct store_user_parse up;
+	struct stat sb;
+	size_t ulen;
+	unsigned which;
+	uint64_t seq;
+	int fd = -1, rv;
+
+	if (st == NULL || user == NULL || out == NULL)
+		return STORE_EINVAL;
+	rv = store_user_name_ok(user, &ulen);
+	if (rv != STORE_OK)
+		return rv;
+	rv = store_name_hash_st(st, user, ulen, hash);
+	if (rv == STORE_OK)
+		rv = store_subdir(st, STORE_DIR_USERS, false);
+	if (rv == STORE_OK)
+		rv = store_open_record(st, STORE_DIR_USERS, hash, false, &fd, &sb);
+	if (rv != STORE_OK)
+		return rv;
+	up.user = user;
+	up.rec = out;
+	rv = store_read_record(st, fd, &sb, STORE_PEEK_TRIES, store_parse_user, &up, &which, &seq);
+	close(fd);
+	return rv;
+}
+
+int store_peek_source(struct store *st, const char *source_text, struct lockout_slot *out)
+{
+	char hash[STORE_HASH_HEX];
+	struct store_source_parse sp;
+	struct lockout_slot slot;
+	struct stat sb;
+	size_t slen;
+	unsigned which;
+	uint64_t seq;
+	int fd = -1, rv;
+
+	if (st == NULL || source_text == NULL || out == NULL)
+		return STORE_EINVAL;
+	slen = strnlen(source_text, STORE_SOURCE_MAX + 1);
+	if (slen == 0 || slen > STORE_SOURCE_MAX)
+		return STORE_EINVAL;
+	rv = store_name_hash_st(st, source_text, slen, hash);
+	if (rv == STORE_OK)
+		rv = store_subdir(st, STORE_DIR_SOURCES, false);
+	if (rv == STORE_OK)
+		rv = store_open_record(st, STORE_DIR_SOURCES, hash, false, &fd, &sb);
+	if (rv != STORE_OK)
+		return rv;
+	sp.source_text = source_text;
+	sp.slot = &slot;
+	rv = store_read_record(st, fd, &sb, STORE_PEEK_TRIES, store_parse_source, &sp, &which,
+			       &seq);
+	close(fd);
+	if (rv == STORE_OK)
+		*out = slot;
 	return rv;
 }
 
@@ -480,52 +695,173 @@ struct lockout_slot *store_source_slot(struct store_handle *h)
 	return h != NULL && h->kind == STORE_KIND_SOURCE ? &h->source_slot : NULL;
 }
 
-static int store_commit_mode(struct store_handle *h, bool durable)
+/* --- writing --- */
+
+static int store_pwrite_all(int fd, const char *buf, size_t len, off_t off)
 {
+	while (len > 0) {
+		ssize_t n = pwrite(fd, buf, len, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return STORE_EIO;
+		buf += n;
+		len -= (size_t)n;
+		off += n;
+	}
+	return STORE_OK;
+}
+
+/* A new record file holding slot A only: written to ".H.tmp" in the same
+ * directory and renamed into place, so that a reader (a peek takes no lock)
+ * never sees a file half-written. The temporary name is fixed per record
+ * because the caller holds the record's lock, so no one else writes it; it
+ * is created with O_EXCL, so that nothing planted there (a symlink) is ever
+ * followed, and a leftover of a killed process is removed and the create
+ * tried again. The fd, which now is the record's, replaces h->rec_fd. */
+static int store_write_new(struct store_handle *h, enum store_dir_id id, const char *slot,
+			   size_t len, bool durable)
+{
+	struct store *st = h->st;
+	char tmp[STORE_PATH_MAX], path[STORE_PATH_MAX];
+	int fd, rv = STORE_EIO;
+
+	store_path(tmp, id, ".", h->hash, ".tmp");
+	store_path(path, id, "", h->hash, "");
+	fd = openat(st->root_fd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EEXIST) {
+		if (unlinkat(st->root_fd, tmp, 0) != 0 && errno != ENOENT)
+			return STORE_EIO;
+		fd = openat(st->root_fd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			    0600);
+	}
+	if (fd < 0)
+		return STORE_EIO;
+	if (fchmod(fd, 0600) != 0)
+		goto out;
+	rv = store_pwrite_all(fd, slot, len, 0);
+	if (rv != STORE_OK)
+		goto out;
+	rv = STORE_EIO;
+	if (durable && fsync(fd) != 0)
+		goto out;
+	if (renameat(st->root_fd, tmp, st->root_fd, path) != 0)
+		goto out;
+	if (durable && store_fsync_subdir(st, id) != STORE_OK)
+		goto out;
+	if (h->rec_fd >= 0)
+		close(h->rec_fd);
+	h->rec_fd = fd;
+	fd = -1;
+	rv = STORE_OK;
+out:
+	if (fd >= 0) {
+		close(fd);
+		unlinkat(st->root_fd, tmp, 0);
+	}
+	return rv;
+}
+
+/* fresh: write a new file (enrollment) even when the record exists, so
+ * that the replaced secret does not survive in the other slot.
+ *
+ * No fsync on the login path (durable = false): a login must cost well
+ * under 30 us of garde's own work and an fsync costs milliseconds. A commit
+ * is one pwrite into the slot that does not hold the record read, so
+ * whatever a crash or a power loss does to that write, the other slot still
+ * holds the state before it and is read back; nothing is refused as
+ * corrupt because a login was interrupted. What can be lost is the last
+ * updates (until the kernel writes the page back, ~30 s): lockout counters,
+ * remember and history entries, and the last accepted TOTP step or HOTP
+ * counter. Reopening a TOTP step lets the code already used be replayed
+ * only while it is inside its window (about 90 s) and only after a reboot;
+ * an HOTP code already used stays replayable until the user's next login.
+ * A commit that uses up a scratch code is synced (fdatasync): scratch
+ * codes do not expire, and their use is rare. Enrollment (durable = true)
+ * syncs the file and the directory: losing a new secret would lock the
+ * user out.
+ *
+ * Two commits within the write-back delay followed by a power loss that
+ * tears both (a slot spans several pages only when the record is over
+ * ~4 KiB) would leave no valid slot: the record is then refused, failing
+ * closed, and `garde enroll --force` rewrites it. */
+static int store_commit_mode(struct store_handle *h, bool fresh, bool durable)
+{
+	enum store_dir_id id;
 	char *buf = NULL;
-	int dfd, n, rv;
+	int n, rv;
 
 	if (h == NULL || h->lock_fd < 0)
 		return STORE_EINVAL;
-	dfd = store_dir(h->st, h->kind == STORE_KIND_USER ? STORE_DIR_USERS : STORE_DIR_SOURCES);
-	if (dfd < 0)
-		return dfd;
-	buf = store_buf_new();
+	id = h->kind == STORE_KIND_USER ? STORE_DIR_USERS : STORE_DIR_SOURCES;
+	if (h->kind == STORE_KIND_USER && h->rec.scratch.n < h->scratch_read)
+		durable = true;
+	buf = malloc(STORE_RECORD_MAX + 1);
 	if (buf == NULL)
 		return STORE_ENOMEM;
 	if (h->kind == STORE_KIND_USER)
-		n = store_record_format(&h->rec, buf, STORE_RECORD_MAX + 1);
+		n = store_record_format(&h->rec, buf + STORE_SLOT_HDR, STORE_TEXT_MAX + 1);
 	else
-		n = store_source_format(h->source_text, &h->source_slot, buf, STORE_RECORD_MAX + 1);
+		n = store_source_format(h->source_text, &h->source_slot, buf + STORE_SLOT_HDR,
+					STORE_TEXT_MAX + 1);
 	if (n < 0) {
 		rv = n;
 		goto out;
 	}
-	rv = store_write(dfd, h->hash, buf, (size_t)n, durable);
-	if (rv == STORE_OK)
+	if (fresh || !h->exists || h->rec_fd < 0) {
+		rv = store_slot_seal(h->st->md, buf, 1, (size_t)n);
+		if (rv == STORE_OK)
+			rv = store_write_new(h, id, buf, STORE_SLOT_HDR + (size_t)n, durable);
+		if (rv == STORE_OK) {
+			h->slot = 0;
+			h->seq = 1;
+		}
+	} else {
+		unsigned next = 1 - h->slot;
+
+		rv = h->seq == UINT64_MAX ? STORE_ECORRUPT
+					  : store_slot_seal(h->st->md, buf, h->seq + 1, (size_t)n);
+		if (rv == STORE_OK)
+			rv = store_pwrite_all(h->rec_fd, buf, STORE_SLOT_HDR + (size_t)n,
+					      (off_t)next * STORE_RECORD_MAX);
+		if (rv == STORE_OK && durable && fdatasync(h->rec_fd) != 0)
+			rv = STORE_EIO;
+		if (rv == STORE_OK) {
+			h->slot = next;
+			h->seq++;
+		}
+	}
+	if (rv == STORE_OK) {
 		h->exists = true;
+		h->scratch_read = h->rec.scratch.n;
+	}
 out:
-	store_buf_free(buf, n > 0 ? (size_t)n : STORE_RECORD_MAX + 1);
+	explicit_bzero(buf, n > 0 ? STORE_SLOT_HDR + (size_t)n : STORE_RECORD_MAX + 1);
+	free(buf);
 	return rv;
 }
 
 int store_commit(struct store_handle *h)
 {
-	return store_commit_mode(h, false);
+	return store_commit_mode(h, false, false);
 }
 
 int store_delete(struct store_handle *h)
 {
-	int dfd;
+	char path[STORE_PATH_MAX];
 
 	if (h == NULL || h->lock_fd < 0)
 		return STORE_EINVAL;
-	dfd = store_dir(h->st, h->kind == STORE_KIND_USER ? STORE_DIR_USERS : STORE_DIR_SOURCES);
-	if (dfd < 0)
-		return dfd;
-	if (unlinkat(dfd, h->hash, 0) != 0)
+	store_path(path, h->kind == STORE_KIND_USER ? STORE_DIR_USERS : STORE_DIR_SOURCES, "",
+		   h->hash, "");
+	if (unlinkat(h->st->root_fd, path, 0) != 0)
 		return errno == ENOENT ? STORE_ENOENT : STORE_EIO;
+	if (h->rec_fd >= 0)
+		close(h->rec_fd);
+	h->rec_fd = -1;
 	h->exists = false;
+	h->seq = 0;
 	return STORE_OK;
 }
 
@@ -555,10 +891,11 @@ int store_enroll_with(struct store *st, const char *user, const struct otp_token
 	rec->last_step = 0;
 	rec->created = now;
 	rec->last_success = 0;
-	OPENSSL_cleanse(&rec->scratch, sizeof(rec->scratch));
+	explicit_bzero(&rec->scratch, sizeof(rec->scratch));
 	if (scratch != NULL)
 		rec->scratch = *scratch;
-	rv = store_commit_mode(h, !batch);
+	h->scratch_read = rec->scratch.n;
+	rv = store_commit_mode(h, true, !batch);
 out:
 	store_unlock(h);
 	return rv;
@@ -586,6 +923,8 @@ int store_remove(struct store *st, const char *user)
 
 	if (rv == STORE_OK)
 		rv = store_exists(h) ? store_delete(h) : STORE_ENOENT;
+	if (rv == STORE_OK)
+		rv = store_fsync_subdir(st, STORE_DIR_USERS);
 	store_unlock(h);
 	return rv;
 }

@@ -16,9 +16,26 @@
  * users, and no other user's file is read or written.
  *
  * Records are files of mode 0600 (a record readable by group or other is
- * refused: it holds a secret), in the text format of store_record.c, at most
- * STORE_RECORD_MAX bytes. Every write goes to a temporary file in the same
- * directory and is renamed over the record.
+ * refused: it holds a secret). A record file holds two slots, A at offset 0
+ * and B at offset STORE_RECORD_MAX, each a STORE_SLOT_HDR-byte header
+ *
+ *   garde-slot SEQ LEN SHA256\n     (SEQ 20 digits, LEN 10 digits, padded
+ *                                     with spaces to STORE_SLOT_HDR bytes)
+ *
+ * followed by LEN bytes of the text of store_record.c (at most
+ * STORE_TEXT_MAX). SHA256 is the hex digest of the header up to and
+ * including the space before it, then the text: it binds the sequence
+ * number and the length to the text. The valid slot (digest right, text
+ * parses) with the larger SEQ is the record; both invalid: STORE_ECORRUPT.
+ *
+ * A commit writes SEQ + 1 into the other slot with one pwrite (no rename,
+ * no truncation), so a crash or a torn write can only damage the slot being
+ * written and the previous state is read back. A new record file is written
+ * to a temporary file and renamed into place (0600, O_EXCL), so that a
+ * reader never sees it half-written; enrollment always writes a new file
+ * (see store_enroll). store_peek_user/store_peek_source read without the
+ * lock, which the checksummed slots make safe: a slot being written is
+ * skipped.
  *
  * Locking: store_lock_user() takes an exclusive flock() on the user's lock
  * file and then reads the record; the lock is held until store_unlock(), so
@@ -42,7 +59,9 @@
 #include "source.h"
 
 #define STORE_DEFAULT_DIR "/var/lib/garde"
-#define STORE_RECORD_MAX (64u * 1024) /* bytes of one record file */
+#define STORE_RECORD_MAX (64u * 1024) /* bytes of one slot; a record file holds two */
+#define STORE_SLOT_HDR 128u            /* bytes of a slot's header */
+#define STORE_TEXT_MAX (STORE_RECORD_MAX - STORE_SLOT_HDR) /* bytes of a record's text */
 #define STORE_USER_MAX 1024           /* bytes of a user name */
 #define STORE_NAME_MAX 128            /* bytes of a zone or class name */
 #define STORE_SOURCE_MAX 64           /* bytes of a source address or prefix text */
@@ -74,7 +93,7 @@ enum store_error {
 	STORE_ETYPE = -3,      /* refused: not a regular file / directory */
 	STORE_EOWNER = -4,     /* refused: owned by another user than root or the euid */
 	STORE_EMODE = -5,      /* refused: writable by group/other (a record: accessible at all) */
-	STORE_ECORRUPT = -6,   /* the record does not parse, or is over STORE_RECORD_MAX */
+	STORE_ECORRUPT = -6,   /* neither slot of the record is valid, or the file is oversize */
 	STORE_EWRONGUSER = -7, /* the record names another user than the one asked for */
 	STORE_EEXIST = -8,     /* enroll: the user already has a token (use force) */
 	STORE_EINVAL = -9,     /* bad argument: empty or oversize name, bad token */
@@ -134,7 +153,9 @@ struct store;        /* an open store directory */
 struct store_handle; /* a held lock and the record it protects */
 
 /* Opens DIR, creating it 0700 when missing (not its parents), and checks it
- * with the trust rules. Subdirectories are created and checked on first use. */
+ * with the trust rules: two system calls when it exists. Subdirectories are
+ * checked on first use (and created by the functions that write), so a
+ * login only pays for the ones it touches. */
 int store_open(const char *dir, struct store **out);
 void store_close(struct store *st);
 
@@ -161,9 +182,11 @@ struct store_record *store_record(struct store_handle *h);
 /* The lockout slot under a source lock (NULL for a user handle). */
 struct lockout_slot *store_source_slot(struct store_handle *h);
 
-/* Writes the record atomically (temp file, rename). No fsync: see the
- * comment at store_write() in store.c. Commit only when something changed:
- * the helpers below say when they changed nothing. The lock stays held. */
+/* Writes the record into its other slot (a new record: a new file, renamed
+ * into place). No fsync on the login path: see the comment at
+ * store_commit_mode() in store.c; a commit that uses up a scratch code is
+ * the exception and is synced. Commit only when something changed: the
+ * helpers below say when they changed nothing. The lock stays held. */
 int store_commit(struct store_handle *h);
 
 /* Removes the record under the lock (the lock file stays). */
@@ -172,11 +195,26 @@ int store_delete(struct store_handle *h);
 /* Releases the lock, wipes the record (secret included) and frees h. NULL ok. */
 void store_unlock(struct store_handle *h);
 
+/* Reads user's record WITHOUT the lock, for checks that decide nothing by
+ * themselves (is the user enrolled, locked out in this zone, remembered?):
+ * whatever changes them is done again under store_lock_user(). Creates
+ * nothing (no directory, no lock file, no record). STORE_ENOENT when there
+ * is no record; the other errors as store_lock_user(). *out is set on
+ * STORE_OK only; it holds the secret: store_record_wipe() it. */
+int store_peek_user(struct store *st, const char *user, struct store_record *out);
+
+/* The same for a source's lockout record: *out is set on STORE_OK only. */
+int store_peek_source(struct store *st, const char *source_text, struct lockout_slot *out);
+
+/* Wipes the secret parts of a record (token, scratch-code hashes) cheaply. */
+void store_record_wipe(struct store_record *rec);
+
 /* For the CLI: gives user the token (counter, last step and success time
  * reset; lockout, remember and history state kept). A user who already has a
- * token is refused with STORE_EEXIST unless force. Written with fsync of the
- * file and the directory: losing an enrollment to a crash would lock the
- * user out. */
+ * token is refused with STORE_EEXIST unless force. Always written as a new
+ * file renamed over the old one, so the replaced secret does not linger in
+ * the other slot; with fsync of the file and the directory: losing an
+ * enrollment to a crash would lock the user out. */
 int store_enroll(struct store *st, const char *user, const struct otp_token *tok, bool force,
 		 int64_t now);
 
@@ -192,7 +230,8 @@ int store_enroll_with(struct store *st, const char *user, const struct otp_token
  * file system). */
 int store_sync(struct store *st);
 
-/* For the CLI: deletes user's record. STORE_ENOENT when there is none. */
+/* For the CLI: deletes user's record, durably (the directory is synced).
+ * STORE_ENOENT when there is none. */
 int store_remove(struct store *st, const char *user);
 
 /* --- helpers over a record (store_state.c); pure, no I/O --- */
@@ -261,5 +300,28 @@ int store_source_format(const char *source_text, const struct lockout_slot *slot
 			size_t cap);
 int store_source_parse(const char *text, size_t len, char source_text[STORE_SOURCE_MAX + 1],
 		       struct lockout_slot *slot);
+
+/* --- the slot framing (store_record.c) --- */
+
+/* md: an EVP_MD for SHA-256 fetched once by the caller (store_open does),
+ * or NULL for OpenSSL's default, which costs a fetch per digest. */
+struct evp_md_st;
+
+/* out = SHA-256 of a (alen bytes) then b (blen bytes; b may be NULL if 0). */
+int store_sha256(const struct evp_md_st *md, const void *a, size_t alen, const void *b,
+		 size_t blen, uint8_t out[32]);
+
+/* Writes the STORE_SLOT_HDR-byte header of a slot whose text is the len
+ * bytes that follow it in slot (len <= STORE_TEXT_MAX, seq >= 1). */
+int store_slot_seal(const struct evp_md_st *md, char *slot, uint64_t seq, size_t len);
+
+/* Checks a slot's header, of which avail bytes were read: *seq and *len on
+ * STORE_OK, STORE_ECORRUPT when it is not a well-formed header. The text
+ * may still be short or not match: see store_slot_verify(). */
+int store_slot_header(const char *slot, size_t avail, uint64_t *seq, size_t *len);
+
+/* true when the slot (header, then the len bytes of text store_slot_header
+ * announced) carries the right digest. */
+bool store_slot_verify(const struct evp_md_st *md, const char *slot, size_t len);
 
 #endif

@@ -626,6 +626,12 @@ int tz_load(const char *name, const char *dir, struct tz **out, char *err, size_
 			   shown);
 		goto out;
 	}
+	/* UTC has no transitions and no rule: nothing to read (and the policy
+	 * default costs no file access on every login). */
+	if (strcmp(name, "UTC") == 0) {
+		rv = tz_builtin_utc(out, err, errlen);
+		goto out;
+	}
 	if (dir == NULL)
 		dir = TZ_DEFAULT_DIR;
 	n = snprintf(path, sizeof(path), "%s/%s", dir, name);
@@ -639,10 +645,6 @@ int tz_load(const char *name, const char *dir, struct tz **out, char *err, size_
 		rv = tz_parse(data, len, name, out, err, errlen);
 		break;
 	case TZ_READ_ENOENT:
-		if (strcmp(name, "UTC") == 0) {
-			rv = tz_builtin_utc(out, err, errlen);
-			break;
-		}
 		tz_set_err(err, errlen, "unknown time zone '%s' (no such file in %s)", name, dir);
 		break;
 	case TZ_READ_ETYPE:

@@ -62,7 +62,7 @@ int module_factor(struct module_login *L);
 
 /* Forgets any factor verified earlier in this transaction (a new auth
  * attempt starts from nothing). */
-void module_factor_forget(struct module_login *L);
+void module_factor_forget(pam_handle_t *pamh);
 
 /* true when a factor was verified in this transaction for L->user. */
 bool module_factor_verified(struct module_login *L);

@@ -28,9 +28,9 @@ static void cleanup_factor(pam_handle_t *pamh, void *data, int status)
 	free(data);
 }
 
-void module_factor_forget(struct module_login *L)
+void module_factor_forget(pam_handle_t *pamh)
 {
-	pam_set_data(L->pamh, MODULE_FACTOR_DATA, NULL, NULL);
+	pam_set_data(pamh, MODULE_FACTOR_DATA, NULL, NULL);
 }
 
 /* The data names the user the factor was verified for: an application that
@@ -113,24 +113,24 @@ static int code_from_suffix(struct module_login *L, unsigned digits, struct fact
 	return PAM_SUCCESS;
 }
 
-/* Counts one failure for the source address, under its own lock (always
- * taken after the user's lock: one order, no deadlock). */
-static void count_source_failure(struct module_login *L)
+/* The source's lockout record, locked after the user's (one order, no
+ * deadlock) and held while the code is checked: parallel attempts from one
+ * address spread over many users then cannot exceed lockout.source.deny
+ * either. *h stays NULL for a local or unknown source (no address). */
+static int lock_source(struct module_login *L, struct store_handle **h)
 {
-	struct store_handle *h = NULL;
 	int err;
 
+	*h = NULL;
 	if (L->ctx.source.kind != SOURCE_IP)
-		return;
-	err = store_lock_source(L->store, L->source_text, &h);
-	if (err == STORE_OK) {
-		lockout_record_failure(store_source_slot(h), &L->pol->lockout_source, L->now);
-		err = store_commit(h);
-		store_unlock(h);
-	}
-	if (err != STORE_OK)
-		module_log(L, LOG_ERR, "source %s: failure not recorded: %s", L->source_text,
+		return PAM_SUCCESS;
+	err = store_lock_source(L->store, L->source_text, h);
+	if (err != STORE_OK) {
+		module_log(L, LOG_ERR, "source %s: record unusable: %s", L->source_text,
 			   store_strerror(err));
+		return PAM_AUTHINFO_UNAVAIL;
+	}
+	return PAM_SUCCESS;
 }
 
 static void on_success(struct module_login *L, struct store_record *rec, uint64_t matched)
@@ -157,16 +157,16 @@ static void on_success(struct module_login *L, struct store_record *rec, uint64_
 static int verify_locked(struct module_login *L, const struct factor_code *code,
 			 const char **reason)
 {
-	struct store_handle *h = NULL;
+	struct store_handle *h = NULL, *src = NULL;
 	struct store_record *rec;
 	struct lockout_slot *slot;
 	uint64_t matched = 0;
 	int err, otp, rv = PAM_AUTH_ERR;
 
+	*reason = NULL;
 	err = store_lock_user(L->store, L->user, &h);
 	if (err != STORE_OK) {
 		module_log(L, LOG_ERR, "user %s: record unusable: %s", L->user, store_strerror(err));
-		*reason = NULL;
 		return PAM_AUTHINFO_UNAVAIL;
 	}
 	rec = store_record(h);
@@ -176,7 +176,6 @@ static int verify_locked(struct module_login *L, const struct factor_code *code,
 	}
 	slot = store_zone_slot(rec, L->dec.zone, &L->pol->lockout_user, L->now);
 	if (slot == NULL) {
-		*reason = NULL;
 		rv = PAM_BUF_ERR;
 		goto out;
 	}
@@ -184,6 +183,15 @@ static int verify_locked(struct module_login *L, const struct factor_code *code,
 	 * have failed the slot is locked and the rest are not even checked. */
 	if (lockout_is_locked(slot, L->now)) {
 		*reason = "locked_user";
+		rv = PAM_PERM_DENIED;
+		goto out;
+	}
+	rv = lock_source(L, &src);
+	if (rv != PAM_SUCCESS)
+		goto out;
+	rv = PAM_AUTH_ERR;
+	if (src != NULL && lockout_is_locked(store_source_slot(src), L->now)) {
+		*reason = "locked_source";
 		rv = PAM_PERM_DENIED;
 		goto out;
 	}
@@ -205,9 +213,15 @@ static int verify_locked(struct module_login *L, const struct factor_code *code,
 		rv = PAM_AUTHINFO_UNAVAIL;
 		goto out;
 	}
-	if (rv != PAM_SUCCESS)
-		count_source_failure(L);
+	if (rv != PAM_SUCCESS && src != NULL) {
+		lockout_record_failure(store_source_slot(src), &L->pol->lockout_source, L->now);
+		err = store_commit(src);
+		if (err != STORE_OK)
+			module_log(L, LOG_ERR, "source %s: failure not recorded: %s",
+				   L->source_text, store_strerror(err));
+	}
 out:
+	store_unlock(src);
 	store_unlock(h);
 	return rv;
 }
@@ -296,7 +310,10 @@ int module_factor(struct module_login *L)
 		if (L->dec.alert)
 			module_report(L, "login-alert", "success", NULL, L->dec.rule->name);
 	} else if (reason != NULL) {
-		module_report(L, "login-denied", "failure", reason, L->dec.rule->name);
+		/* A lock is decided outside the rules: its event names no rule,
+		 * whether it was seen before the prompt or after it. */
+		module_report(L, "login-denied", "failure", reason,
+			      strncmp(reason, "locked_", 7) == 0 ? NULL : L->dec.rule->name);
 	}
 out:
 	wipe_code(&code);

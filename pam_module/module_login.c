@@ -74,7 +74,14 @@ static int read_items(struct module_login *L)
 	L->rhost = item;
 	if (source_parse(L->rhost, &L->ctx.source) != 0)
 		return PAM_AUTH_ERR;
-	source_format(&L->ctx.source, L->source_text, sizeof(L->source_text));
+	/* source_format returns "local" and "unknown" without writing them
+	 * into the buffer: keep the text it returns, whichever it is. */
+	{
+		char text[sizeof(L->source_text)];
+
+		snprintf(L->source_text, sizeof(L->source_text), "%s",
+			 source_format(&L->ctx.source, text, sizeof(text)));
+	}
 	return PAM_SUCCESS;
 }
 

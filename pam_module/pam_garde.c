@@ -17,12 +17,12 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	int rv;
 
 	(void)flags;
+	/* A factor from an earlier attempt in this transaction does not carry
+	 * over to this one, whatever this one turns out to be. */
+	module_factor_forget(pamh);
 	rv = module_login_begin(&L, pamh, PHASE_AUTH, argc, argv);
 	if (rv != PAM_SUCCESS)
 		goto out;
-	/* A factor from an earlier attempt in this transaction does not carry
-	 * over to this one. */
-	module_factor_forget(&L);
 	rv = module_lockout_check(&L);
 	if (rv != PAM_SUCCESS)
 		goto out;

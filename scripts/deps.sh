@@ -4,9 +4,14 @@
 set -eu
 
 # build: compiler, PAM, liboath, libconfig, OpenSSL, Check, libqrencode (enroll --qr)
-# test:  oathtool (reference codes), tzdata (time zones), mandoc (man lint)
+#        libqrencode (QR codes), libcurl and librelp (the agent)
+# test:  oathtool (reference codes), libpam-oath (bench anchor), tzdata (time
+#        zones), mandoc (man lint), nginx and rsyslog (the agent's peers),
+#        pamtester and libpam-wrapper (the pam tier's external client)
 PACKAGES="build-essential pkg-config libpam0g-dev liboath-dev libconfig-dev libssl-dev check \
-oathtool tzdata mandoc man-db python3 libqrencode-dev"
+libqrencode-dev libcurl4-openssl-dev librelp-dev \
+oathtool libpam-oath bc tzdata mandoc man-db python3 nginx-light rsyslog rsyslog-relp \
+pamtester libpam-wrapper"
 
 if [ ! -r /etc/debian_version ] || ! command -v apt-get >/dev/null 2>&1; then
 	echo "make deps: this installs Debian/Ubuntu packages with apt-get; on another" >&2

@@ -7,7 +7,7 @@ for page in man/*.[1-8]; do
 	if [ -n "$out" ]; then
 		echo "FAIL mandoc lint $page:"; echo "$out"; status=1
 	fi
-	out=$(groff -ww -man -Tutf8 -z "$page" 2>&1)
+	out=$(groff -ww -t -man -Tutf8 -z "$page" 2>&1)
 	if [ -n "$out" ]; then
 		echo "FAIL groff -ww $page:"; echo "$out"; status=1
 	fi
