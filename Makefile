@@ -25,7 +25,7 @@ PAM_SRC  = $(wildcard pam_module/*.c)
 PAM_OBJ  = $(PAM_SRC:%.c=$(B)/obj/%.o)
 AGENT_SRC = $(wildcard agent/*.c)
 AGENT_OBJ = $(AGENT_SRC:%.c=$(B)/obj/%.o)
-AGENT_LIBS = $(shell pkg-config --libs libcurl relp 2>/dev/null)
+AGENT_LIBS = $(shell pkg-config --libs libcurl relp libssl 2>/dev/null)
 CLI_SRC  = $(wildcard cli/*.c)
 CLI_OBJ  = $(CLI_SRC:%.c=$(B)/obj/%.o)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
@@ -73,8 +73,10 @@ $(B)/garde-agent: $(AGENT_OBJ) $(B)/libgarde.a
 	$(CC) $(CFLAGS) -pie $(LDHARDEN) -o $@ $(AGENT_OBJ) $(B)/libgarde.a $(LIBS) $(AGENT_LIBS)
 
 # Exports pam_sm_* only (version script); every symbol resolved at link time.
+# nodelete: a long-lived host (dovecot's auth worker) keeps the module and its
+# libraries loaded between logins instead of mapping them again each time.
 $(B)/pam_garde.so: $(PAM_OBJ) $(B)/libgarde.a pam_module/pam_garde.map
-	$(CC) $(CFLAGS) -shared $(LDHARDEN) -Wl,--no-undefined \
+	$(CC) $(CFLAGS) -shared $(LDHARDEN) -Wl,--no-undefined -Wl,-z,nodelete \
 		-Wl,--version-script=pam_module/pam_garde.map -o $@ $(PAM_OBJ) $(B)/libgarde.a \
 		$(LIBS) -lpam
 

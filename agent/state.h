@@ -24,7 +24,7 @@ struct agent_state {
 	char etag[STATE_ETAG_MAX];  /* the server's ETag of those bytes, "" when none */
 	int64_t last_fetch;         /* last successful fetch (200 or 304), UTC seconds */
 	int64_t last_install;       /* last install */
-	int64_t last_error_at;      /* last refusal or failure, 0: none since the last success */
+	int64_t last_error_at;      /* last refusal or failure (kept after later successes), 0: never */
 	char last_error[STATE_TEXT_MAX];
 	char last_result[32];       /* "installed", "unchanged", "refused", "error" */
 };

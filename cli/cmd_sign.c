@@ -65,8 +65,12 @@ int cmd_keygen(int argc, char **argv)
 		return CLI_FAIL;
 	}
 	if (rv != SIG_OK) {
-		cli_error("keygen", "%s: %s%s%s", prefix, sig_strerror(rv),
-			  rv == SIG_EIO ? ": " : "", rv == SIG_EIO ? strerror(errno) : "");
+		if (rv == SIG_EIO)
+			cli_error("keygen", "cannot create %s.key and %s.pub: %s (does the "
+				  "directory exist, and may you write in it?)", prefix, prefix,
+				  strerror(errno));
+		else
+			cli_error("keygen", "%s: %s", prefix, sig_strerror(rv));
 		return rv == SIG_EINVAL ? CLI_USAGE : CLI_FAIL;
 	}
 	printf("%s.key: private key, mode 0600: keep it secret and off the hosts\n", prefix);
@@ -185,8 +189,9 @@ static void print_sign_error(const char *keyfile, const char *sigfile, int rv,
 {
 	switch (rv) {
 	case SIG_ETRUST:
-		cli_error("sign", "%s: %s", keyfile,
-			  info->detail != NULL ? info->detail : trust_strerror(info->trust_err));
+		cli_error("sign", "%s: %s%s", keyfile,
+			  info->detail != NULL ? info->detail : trust_strerror(info->trust_err),
+			  info->trust_err == TRUST_ENOENT ? " (create a key with garde keygen)" : "");
 		break;
 	case SIG_EKEY:
 		cli_error("sign", "%s: not an unencrypted Ed25519 private key in PEM "

@@ -1,423 +1,25 @@
-/* journal.c - append-only event journal with a hash chain (see journal.h). */
-#define _GNU_SOURCE /* O_CLOEXEC, pread */
+/* journal.c - the journal's writer: open and repair, append, sync, trim
+ * (the format is in journal.h; reading and verifying in journal_read.c). */
+#define _GNU_SOURCE /* O_CLOEXEC, asprintf */
 #include "journal.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <libgen.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-
+#include "journal_internal.h"
 #include "trust.h"
 
-#define JOURNAL_READ_BUF 65536
 #define JOURNAL_WRITE_BUF 65536
 /* "garde-journal 1 " + 20 digits + " " + 64 hex + "\n" */
 #define JOURNAL_HEADER_MAX 128
-
-const char *journal_strerror(int err)
-{
-	switch (err) {
-	case JOURNAL_OK: return "ok";
-	case JOURNAL_EINVAL: return "invalid record (empty, too long, or with a newline or NUL)";
-	case JOURNAL_EFORMAT: return "not a journal record";
-	case JOURNAL_ETORN: return "the file ends inside a record (torn write)";
-	case JOURNAL_ETRUST:
-		return "unsafe journal file (symbolic link, not a regular file, wrong owner, or "
-		       "writable by group or other)";
-	case JOURNAL_ENOMEM: return "out of memory";
-	case JOURNAL_ENOSPC: return "disk full";
-	default: return "journal I/O error";
-	}
-}
-
-static int journal_from_errno(int e)
-{
-	switch (e) {
-	case ENOSPC:
-	case EDQUOT: return JOURNAL_ENOSPC;
-	case ENOMEM: return JOURNAL_ENOMEM;
-	case ELOOP: return JOURNAL_ETRUST;
-	default: return JOURNAL_EIO;
-	}
-}
-
-static void say(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void say(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (buf == NULL || len == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-}
-
-static void hex_encode(const uint8_t *in, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-}
-
-/* Exactly 64 lower-case hex digits: one spelling per hash, so that the
- * hashed text of the next record is unambiguous. */
-static int hex_decode(const char *in, uint8_t *out)
-{
-	for (size_t i = 0; i < JOURNAL_HASH_LEN; i++) {
-		unsigned v = 0;
-		for (int k = 0; k < 2; k++) {
-			char c = in[2 * i + (size_t)k];
-			v <<= 4;
-			if (c >= '0' && c <= '9')
-				v |= (unsigned)(c - '0');
-			else if (c >= 'a' && c <= 'f')
-				v |= (unsigned)(c - 'a' + 10);
-			else
-				return -1;
-		}
-		out[i] = (uint8_t)v;
-	}
-	return 0;
-}
-
-/* Decimal without sign or leading zero, at most UINT64_MAX; *p moves past it. */
-static int parse_u64(const char **p, const char *end, uint64_t *out)
-{
-	const char *q = *p;
-	uint64_t v = 0;
-
-	if (q >= end || *q < '0' || *q > '9' || (*q == '0' && q + 1 < end && q[1] >= '0' &&
-						 q[1] <= '9'))
-		return -1;
-	for (; q < end && *q >= '0' && *q <= '9'; q++) {
-		unsigned d = (unsigned)(*q - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return -1;
-		v = v * 10 + d;
-	}
-	*p = q;
-	*out = v;
-	return 0;
-}
-
-void journal_hash(uint64_t seq, const uint8_t prev[JOURNAL_HASH_LEN], const char *json,
-		  size_t json_len, uint8_t out[JOURNAL_HASH_LEN])
-{
-	char head[24 + JOURNAL_HEX_LEN + 2];
-	int n = snprintf(head, sizeof(head), "%" PRIu64 " ", seq);
-	unsigned int outlen = 0;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-
-	hex_encode(prev, JOURNAL_HASH_LEN, head + n);
-	head[n + JOURNAL_HEX_LEN] = ' ';
-	/* An allocation failure leaves a hash that verifies nothing: the chain
-	 * then reports the record as broken rather than passing it. */
-	memset(out, 0, JOURNAL_HASH_LEN);
-	if (ctx == NULL)
-		return;
-	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
-	    EVP_DigestUpdate(ctx, head, (size_t)n + JOURNAL_HEX_LEN + 1) != 1 ||
-	    EVP_DigestUpdate(ctx, json, json_len) != 1 || EVP_DigestFinal_ex(ctx, out, &outlen) != 1)
-		memset(out, 0, JOURNAL_HASH_LEN);
-	EVP_MD_CTX_free(ctx);
-}
-
-/* ------------------------------------------------------------ reader */
-
-struct journal_reader {
-	int fd;
-	char *buf;
-	size_t start, end;  /* unread bytes are buf[start..end) */
-	uint64_t buf_off;   /* file offset of buf[0] */
-	uint64_t line;      /* number of the next line */
-	bool skipping;      /* discarding the rest of an over-long line */
-	uint64_t anchor_seq;
-	uint8_t anchor_hash[JOURNAL_HASH_LEN];
-};
-
-/* Reads more; 1 when bytes came, 0 at end of file, <0 error. */
-static int reader_fill(struct journal_reader *r)
-{
-	ssize_t n;
-
-	if (r->start > 0) {
-		memmove(r->buf, r->buf + r->start, r->end - r->start);
-		r->buf_off += r->start;
-		r->end -= r->start;
-		r->start = 0;
-	}
-	if (r->end == JOURNAL_READ_BUF)
-		return 1; /* full: the caller copes (over-long line) */
-	do
-		n = pread(r->fd, r->buf + r->end, JOURNAL_READ_BUF - r->end,
-			  (off_t)(r->buf_off + r->end));
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return journal_from_errno(errno);
-	r->end += (size_t)n;
-	return n > 0;
-}
-
-/* The next whole line (newline included) or why not. */
-static int reader_line(struct journal_reader *r, const char **line, size_t *len, uint64_t *off)
-{
-	for (;;) {
-		char *nl = memchr(r->buf + r->start, '\n', r->end - r->start);
-		int rv;
-
-		if (nl != NULL) {
-			*line = r->buf + r->start;
-			*len = (size_t)(nl - *line) + 1;
-			*off = r->buf_off + r->start;
-			r->start += *len;
-			r->line++;
-			if (r->skipping) {
-				r->skipping = false;
-				continue;
-			}
-			return 1;
-		}
-		if (r->end - r->start >= JOURNAL_MAX_LINE) {
-			*off = r->buf_off + r->start;
-			r->start = r->end;
-			if (r->skipping)
-				continue;
-			r->skipping = true;
-			return JOURNAL_EFORMAT;
-		}
-		rv = reader_fill(r);
-		if (rv < 0)
-			return rv;
-		if (rv == 0) {
-			*off = r->buf_off + r->start;
-			return r->start == r->end ? 0 : JOURNAL_ETORN;
-		}
-	}
-}
-
-static int parse_header(struct journal_reader *r, const char *p, size_t len)
-{
-	const char *end = p + len - 1; /* before the newline */
-	size_t m = strlen(JOURNAL_MAGIC);
-
-	if (len < m + 1 || memcmp(p, JOURNAL_MAGIC, m) != 0 || p[m] != ' ')
-		return -1;
-	p += m + 1;
-	if (parse_u64(&p, end, &r->anchor_seq) != 0 || p >= end || *p++ != ' ')
-		return -1;
-	if (end - p != JOURNAL_HEX_LEN || hex_decode(p, r->anchor_hash) != 0)
-		return -1;
-	return 0;
-}
-
-int journal_reader_open(const char *path, struct journal_reader **out, char *why, size_t whylen)
-{
-	struct journal_reader *r = NULL;
-	const char *line;
-	size_t len;
-	uint64_t off;
-	int rv;
-
-	*out = NULL;
-	r = calloc(1, sizeof(*r));
-	if (r != NULL)
-		r->fd = -1;
-	if (r == NULL || (r->buf = malloc(JOURNAL_READ_BUF)) == NULL) {
-		rv = JOURNAL_ENOMEM;
-		say(why, whylen, "%s: out of memory", path);
-		goto out;
-	}
-	r->fd = -1;
-	r->fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (r->fd < 0) {
-		rv = journal_from_errno(errno);
-		say(why, whylen, "%s: cannot open: %s", path, strerror(errno));
-		goto out;
-	}
-	r->line = 1;
-	rv = reader_line(r, &line, &len, &off);
-	if (rv == 1 && parse_header(r, line, len) == 0) {
-		rv = JOURNAL_OK;
-	} else if (rv == 0 || rv == JOURNAL_ETORN) {
-		rv = JOURNAL_ETORN;
-		say(why, whylen, "%s: line 1: no complete header (an empty or torn journal)", path);
-	} else if (rv < 0 && rv != JOURNAL_EFORMAT) {
-		say(why, whylen, "%s: cannot read: %s", path, strerror(errno));
-	} else {
-		rv = JOURNAL_EFORMAT;
-		say(why, whylen, "%s: line 1: not a garde journal (the header must be '"
-			JOURNAL_MAGIC " SEQ HASH')", path);
-	}
-out:
-	if (rv != JOURNAL_OK) {
-		journal_reader_close(r);
-		return rv;
-	}
-	*out = r;
-	return JOURNAL_OK;
-}
-
-void journal_reader_close(struct journal_reader *r)
-{
-	if (r == NULL)
-		return;
-	if (r->fd >= 0)
-		close(r->fd);
-	free(r->buf);
-	free(r);
-}
-
-uint64_t journal_reader_anchor(const struct journal_reader *r, uint8_t hash[JOURNAL_HASH_LEN])
-{
-	if (hash != NULL)
-		memcpy(hash, r->anchor_hash, JOURNAL_HASH_LEN);
-	return r->anchor_seq;
-}
-
-void journal_reader_seek(struct journal_reader *r, uint64_t offset, uint64_t line)
-{
-	r->buf_off = offset;
-	r->start = r->end = 0;
-	r->line = line;
-	r->skipping = false;
-}
-
-static int parse_record(const char *p, size_t len, struct journal_record *rec)
-{
-	const char *end = p + len - 1; /* the newline */
-
-	if (memchr(p, '\0', len) != NULL)
-		return -1;
-	if (parse_u64(&p, end, &rec->seq) != 0 || rec->seq == 0 || p >= end || *p++ != ' ')
-		return -1;
-	if (end - p < 2 * (JOURNAL_HEX_LEN + 1) + 1)
-		return -1;
-	if (hex_decode(p, rec->prev) != 0 || p[JOURNAL_HEX_LEN] != ' ')
-		return -1;
-	p += JOURNAL_HEX_LEN + 1;
-	if (hex_decode(p, rec->hash) != 0 || p[JOURNAL_HEX_LEN] != ' ')
-		return -1;
-	p += JOURNAL_HEX_LEN + 1;
-	rec->json = p;
-	rec->json_len = (size_t)(end - p);
-	if (rec->json_len == 0 || rec->json_len > JOURNAL_MAX_JSON || memchr(p, '\r', rec->json_len))
-		return -1;
-	return 0;
-}
-
-int journal_reader_next(struct journal_reader *r, struct journal_record *rec)
-{
-	const char *line = NULL;
-	size_t len = 0;
-	uint64_t off = 0;
-	int rv;
-
-	memset(rec, 0, sizeof(*rec));
-	rec->line = r->line;
-	rv = reader_line(r, &line, &len, &off);
-	rec->offset = off;
-	if (rv != 1)
-		return rv;
-	rec->line_len = len;
-	if (parse_record(line, len, rec) != 0) {
-		rec->offset = off;
-		return JOURNAL_EFORMAT;
-	}
-	rec->offset = off;
-	return 1;
-}
-
-/* ------------------------------------------------------------ verify */
-
-int journal_verify(const char *path, struct journal_verify *v, char *why, size_t whylen)
-{
-	struct journal_reader *r = NULL;
-	struct journal_record rec;
-	uint8_t prev[JOURNAL_HASH_LEN], h[JOURNAL_HASH_LEN];
-	uint64_t want;
-	int rv;
-
-	memset(v, 0, sizeof(*v));
-	rv = journal_reader_open(path, &r, why, whylen);
-	if (rv != JOURNAL_OK)
-		return rv;
-	v->anchor_seq = journal_reader_anchor(r, prev);
-	want = v->anchor_seq + 1;
-	for (;;) {
-		rv = journal_reader_next(r, &rec);
-		if (rv == 0)
-			break;
-		v->broken_line = rec.line;
-		v->broken_offset = rec.offset;
-		v->broken_seq = want;
-		if (rv == JOURNAL_ETORN) {
-			v->broken = true;
-			say(v->why, sizeof(v->why), "the file ends inside a record (a torn write; "
-			    "the agent cuts it off when it next starts)");
-			break;
-		}
-		if (rv == JOURNAL_EFORMAT) {
-			v->broken = true;
-			say(v->why, sizeof(v->why), "the line is not a journal record");
-			break;
-		}
-		if (rv < 0) {
-			say(why, whylen, "%s: read error: %s", path, strerror(errno));
-			goto out;
-		}
-		v->broken_seq = rec.seq;
-		if (rec.seq != want) {
-			v->broken = true;
-			if (rec.seq > want)
-				say(v->why, sizeof(v->why), "sequence jumps from %" PRIu64 " to %" PRIu64
-				    ": %" PRIu64 " record(s) deleted", want - 1, rec.seq, rec.seq - want);
-			else
-				say(v->why, sizeof(v->why), "sequence goes back from %" PRIu64 " to %"
-				    PRIu64 ": a record was copied or moved", want - 1, rec.seq);
-			break;
-		}
-		journal_hash(rec.seq, rec.prev, rec.json, rec.json_len, h);
-		if (CRYPTO_memcmp(h, rec.hash, JOURNAL_HASH_LEN) != 0) {
-			v->broken = true;
-			say(v->why, sizeof(v->why), "the record's hash does not match its content: "
-			    "the record was edited");
-			break;
-		}
-		if (CRYPTO_memcmp(prev, rec.prev, JOURNAL_HASH_LEN) != 0) {
-			v->broken = true;
-			say(v->why, sizeof(v->why), "the record does not chain to the one before "
-			    "(that one was edited or replaced)");
-			break;
-		}
-		memcpy(prev, rec.hash, JOURNAL_HASH_LEN);
-		if (v->first_seq == 0)
-			v->first_seq = rec.seq;
-		v->last_seq = rec.seq;
-		v->records++;
-		want++;
-	}
-	if (!v->broken)
-		v->broken_line = v->broken_offset = v->broken_seq = 0;
-	rv = JOURNAL_OK;
-out:
-	journal_reader_close(r);
-	return rv;
-}
-
-/* ------------------------------------------------------------ writer */
 
 struct journal {
 	int fd;
@@ -470,7 +72,7 @@ static size_t format_header(char *out, uint64_t seq, const uint8_t hash[JOURNAL_
 {
 	int n = snprintf(out, JOURNAL_HEADER_MAX, JOURNAL_MAGIC " %" PRIu64 " ", seq);
 
-	hex_encode(hash, JOURNAL_HASH_LEN, out + n);
+	journal_hex_encode(hash, JOURNAL_HASH_LEN, out + n);
 	out[n + JOURNAL_HEX_LEN] = '\n';
 	return (size_t)n + JOURNAL_HEX_LEN + 1;
 }
@@ -505,14 +107,14 @@ static int journal_scan(struct journal *j, char *note, size_t notelen, char *why
 		 * be in the file, so start it again. */
 		if (ftruncate(j->fd, 0) != 0)
 			return journal_from_errno(errno);
-		say(note, notelen, "%s: torn header rewritten (a crash while the journal was created)",
+		journal_say(note, notelen, "%s: torn header rewritten (a crash while the journal was created)",
 		    j->path);
 		return 1;
 	}
 	if (rv != JOURNAL_OK)
 		return rv;
 	j->anchor_seq = j->last_seq = journal_reader_anchor(r, j->last_hash);
-	j->header_len = r->buf_off + r->start;
+	j->header_len = journal_reader_offset(r);
 	for (;;) {
 		rv = journal_reader_next(r, &rec);
 		if (rv == 1 && !bad) {
@@ -523,7 +125,7 @@ static int journal_scan(struct journal *j, char *note, size_t notelen, char *why
 		if (rv == 1 || (rv == JOURNAL_EFORMAT && bad)) {
 			/* A bad line with more lines after it is not a crash's torn
 			 * tail; truncating would destroy records. */
-			say(why, whylen, "%s:%" PRIu64 ": not a journal record; the journal is damaged: "
+			journal_say(why, whylen, "%s:%" PRIu64 ": not a journal record; the journal is damaged: "
 			    "check it with 'garde report --verify --journal %s', then move it aside "
 			    "so that the agent starts a new one", j->path, bad_line, j->path);
 			rv = JOURNAL_EFORMAT;
@@ -541,11 +143,11 @@ static int journal_scan(struct journal *j, char *note, size_t notelen, char *why
 			if (fstat(j->fd, &st) != 0 || ftruncate(j->fd, (off_t)cut) != 0 ||
 			    fsync(j->fd) != 0) {
 				rv = journal_from_errno(errno);
-				say(why, whylen, "%s: cannot cut off its torn tail: %s", j->path,
+				journal_say(why, whylen, "%s: cannot cut off its torn tail: %s", j->path,
 				    strerror(errno));
 				goto out;
 			}
-			say(note, notelen, "%s:%" PRIu64 ": torn last record (%" PRIu64 " bytes at offset "
+			journal_say(note, notelen, "%s:%" PRIu64 ": torn last record (%" PRIu64 " bytes at offset "
 			    "%" PRIu64 ") cut off: a crash during a write; its event is still in the "
 			    "spool and will be journaled again", j->path, bad ? bad_line : rec.line,
 			    (uint64_t)st.st_size - cut, cut);
@@ -554,7 +156,7 @@ static int journal_scan(struct journal *j, char *note, size_t notelen, char *why
 			goto out;
 		}
 		if (rv < 0) {
-			say(why, whylen, "%s: read error: %s", j->path, strerror(errno));
+			journal_say(why, whylen, "%s: read error: %s", j->path, strerror(errno));
 			goto out;
 		}
 		j->size = rec.offset; /* rv == 0: the end */
@@ -574,36 +176,42 @@ int journal_open(const char *path, struct journal **out, char *note, size_t note
 	int rv;
 
 	*out = NULL;
-	say(note, notelen, "%s", "");
+	journal_say(note, notelen, "%s", "");
 	j = calloc(1, sizeof(*j));
 	if (j == NULL || (j->path = strdup(path)) == NULL ||
 	    (j->wbuf = malloc(JOURNAL_WRITE_BUF)) == NULL) {
 		rv = JOURNAL_ENOMEM;
-		say(why, whylen, "%s: out of memory", path);
+		journal_say(why, whylen, "%s: out of memory", path);
 		goto out;
 	}
 	j->fd = -1;
 	rv = make_parent(path);
 	if (rv != JOURNAL_OK) {
-		say(why, whylen, "%s: cannot create its directory: %s", path, strerror(errno));
+		journal_say(why, whylen, "%s: cannot create its directory: %s", path, strerror(errno));
 		goto out;
 	}
 	j->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (j->fd < 0) {
 		rv = journal_from_errno(errno);
-		say(why, whylen, "%s: cannot open: %s%s", path, strerror(errno),
+		journal_say(why, whylen, "%s: cannot open: %s%s", path, strerror(errno),
 		    errno == ELOOP ? " (a symbolic link: refused)" : "");
 		goto out;
 	}
 	if (trust_check_fd(j->fd, 0) != TRUST_OK) {
 		rv = JOURNAL_ETRUST;
-		say(why, whylen, "%s: %s; it must be a regular file owned by root (or the agent's "
+		journal_say(why, whylen, "%s: %s; it must be a regular file owned by root (or the agent's "
 		    "user), mode 0600", path, journal_strerror(rv));
+		goto out;
+	}
+	if (flock(j->fd, LOCK_EX | LOCK_NB) != 0) {
+		rv = errno == EWOULDBLOCK ? JOURNAL_EBUSY : journal_from_errno(errno);
+		journal_say(why, whylen, "%s: %s", path, rv == JOURNAL_EBUSY ? journal_strerror(rv)
+								    : strerror(errno));
 		goto out;
 	}
 	if (fstat(j->fd, &st) != 0) {
 		rv = journal_from_errno(errno);
-		say(why, whylen, "%s: %s", path, strerror(errno));
+		journal_say(why, whylen, "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	rv = st.st_size == 0 ? 1 : journal_scan(j, note, notelen, why, whylen);
@@ -617,7 +225,7 @@ int journal_open(const char *path, struct journal **out, char *note, size_t note
 		if (rv == JOURNAL_OK)
 			rv = fsync_parent(path);
 		if (rv != JOURNAL_OK) {
-			say(why, whylen, "%s: cannot write its header: %s", path, strerror(errno));
+			journal_say(why, whylen, "%s: cannot write its header: %s", path, strerror(errno));
 			goto out;
 		}
 		j->anchor_seq = j->last_seq = 0;
@@ -687,10 +295,10 @@ int journal_append(struct journal *j, const char *json, size_t len, uint64_t *se
 	char *o = j->wbuf + j->wlen;
 	memcpy(o, head, (size_t)n);
 	o += n;
-	hex_encode(j->last_hash, JOURNAL_HASH_LEN, o);
+	journal_hex_encode(j->last_hash, JOURNAL_HASH_LEN, o);
 	o += JOURNAL_HEX_LEN;
 	*o++ = ' ';
-	hex_encode(h, JOURNAL_HASH_LEN, o);
+	journal_hex_encode(h, JOURNAL_HASH_LEN, o);
 	o += JOURNAL_HEX_LEN;
 	*o++ = ' ';
 	memcpy(o, json, len);
@@ -750,7 +358,7 @@ int journal_trim(struct journal *j, uint64_t max_seq, uint64_t want_bytes,
 	memset(res, 0, sizeof(*res));
 	rv = journal_flush(j);
 	if (rv != JOURNAL_OK) {
-		say(why, whylen, "%s: write error: %s", j->path, strerror(errno));
+		journal_say(why, whylen, "%s: write error: %s", j->path, strerror(errno));
 		return rv;
 	}
 	rv = journal_reader_open(j->path, &r, why, whylen);
@@ -764,7 +372,7 @@ int journal_trim(struct journal *j, uint64_t max_seq, uint64_t want_bytes,
 		keep_off = rec.offset + rec.line_len;
 	}
 	if (rv < 0) {
-		say(why, whylen, "%s:%" PRIu64 ": %s", j->path, rec.line, journal_strerror(rv));
+		journal_say(why, whylen, "%s:%" PRIu64 ": %s", j->path, rec.line, journal_strerror(rv));
 		goto out;
 	}
 	rv = JOURNAL_OK;
@@ -776,10 +384,15 @@ int journal_trim(struct journal *j, uint64_t max_seq, uint64_t want_bytes,
 		goto out;
 	}
 	(void)unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	/* Locked before it becomes the journal: no other writer ever sees it free. */
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		close(fd);
+		fd = -1;
+	}
 	if (fd < 0) {
 		rv = journal_from_errno(errno);
-		say(why, whylen, "%s: cannot create: %s", tmp, strerror(errno));
+		journal_say(why, whylen, "%s: cannot create: %s", tmp, strerror(errno));
 		goto out;
 	}
 	hlen = format_header(hdr, upto, anchor);
@@ -791,19 +404,20 @@ int journal_trim(struct journal *j, uint64_t max_seq, uint64_t want_bytes,
 	if (rv == JOURNAL_OK && rename(tmp, j->path) != 0)
 		rv = journal_from_errno(errno);
 	if (rv != JOURNAL_OK) {
-		say(why, whylen, "%s: cannot compact: %s", j->path, strerror(errno));
+		journal_say(why, whylen, "%s: cannot compact: %s", j->path, strerror(errno));
 		(void)unlink(tmp);
 		goto out;
 	}
 	(void)fsync_parent(j->path);
 	/* The new file is the journal now; the old fd goes with the old inode. */
-	close(j->fd);
-	j->fd = open(j->path, O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
-	if (j->fd < 0) {
+	if (fcntl(fd, F_SETFL, O_APPEND) != 0) {
 		rv = journal_from_errno(errno);
-		say(why, whylen, "%s: cannot reopen after compaction: %s", j->path, strerror(errno));
+		journal_say(why, whylen, "%s: after compaction: %s", j->path, strerror(errno));
 		goto out;
 	}
+	close(j->fd);
+	j->fd = fd;
+	fd = -1;
 	res->removed = removed;
 	res->upto_seq = upto;
 	res->shift = (int64_t)keep_off - (int64_t)hlen;

@@ -51,6 +51,7 @@ enum journal_error {
 	JOURNAL_ETRUST = -5,  /* symbolic link, not a regular file, wrong owner, or group/other-writable */
 	JOURNAL_ENOMEM = -6,
 	JOURNAL_ENOSPC = -7,
+	JOURNAL_EBUSY = -8,   /* another process (a running agent) holds the journal */
 };
 
 const char *journal_strerror(int err);
@@ -106,7 +107,9 @@ struct journal;
 
 /* Opens (creating mode 0600 with its header when missing) and scans the
  * journal. A torn last line is truncated away and described in note
- * (empty otherwise); any other bad line refuses the open. */
+ * (empty otherwise); any other bad line refuses the open. The writer holds
+ * an exclusive flock(2) on the file for as long as it is open: a second
+ * writer gets JOURNAL_EBUSY and must not touch the file. */
 int journal_open(const char *path, struct journal **out, char *note, size_t notelen, char *why,
 		 size_t whylen);
 void journal_close(struct journal *j);

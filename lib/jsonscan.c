@@ -7,6 +7,9 @@
 struct jscan {
 	const char *p, *end, *start;
 	const char *why;
+	/* Lookups over text already validated: strings are skipped without
+	 * checking UTF-8 (still bounded by end, so damaged text is safe). */
+	bool fast;
 };
 
 static void js_ws(struct jscan *s)
@@ -75,6 +78,14 @@ static size_t js_utf8(const unsigned char *p, const unsigned char *end)
 static int js_string(struct jscan *s)
 {
 	s->p++;
+	if (s->fast) {
+		while (s->p < s->end && *s->p != '"')
+			s->p += (*s->p == '\\' && s->end - s->p >= 2) ? 2 : 1;
+		if (s->p >= s->end)
+			return js_fail(s, "unterminated string");
+		s->p++;
+		return 0;
+	}
 	while (s->p < s->end) {
 		unsigned char c = (unsigned char)*s->p;
 		if (c == '"') {
@@ -212,7 +223,7 @@ static int js_value(struct jscan *s, unsigned depth)
 
 int jsonscan_validate(const char *text, size_t len, size_t *err_off, const char **why)
 {
-	struct jscan s = { text, text + len, text, NULL };
+	struct jscan s = { text, text + len, text, NULL, false };
 
 	js_ws(&s);
 	if (s.p >= s.end || *s.p != '{') {
@@ -309,26 +320,22 @@ static size_t js_put_utf8(unsigned cp, char *o)
 	return 4;
 }
 
-int jsonscan_get_str(const char *text, size_t len, const char *path, char *out, size_t cap)
+/* Unescapes s->p (after the opening quote) up to the closing quote. 1, or
+ * -1 cut to fit, or 0 unterminated. */
+static int js_unescape_at(struct jscan *s, char *out, size_t cap)
 {
-	struct jscan s = { text, text + len, text, NULL };
 	size_t o = 0;
 
-	if (cap == 0)
-		return -1;
 	out[0] = '\0';
-	if (!js_find(&s, path) || s.p >= s.end || *s.p != '"')
-		return 0;
-	s.p++;
-	while (s.p < s.end && *s.p != '"') {
+	while (s->p < s->end && *s->p != '"') {
 		char tmp[4];
 		size_t n = 1;
 		const char *src = tmp;
 
-		if (*s.p == '\\' && s.end - s.p >= 2) {
+		if (*s->p == '\\' && s->end - s->p >= 2) {
 			unsigned u = 0xfffd;
-			char c = s.p[1];
-			s.p += 2;
+			char c = s->p[1];
+			s->p += 2;
 			switch (c) {
 			case 'b': tmp[0] = '\b'; break;
 			case 'f': tmp[0] = '\f'; break;
@@ -336,15 +343,15 @@ int jsonscan_get_str(const char *text, size_t len, const char *path, char *out, 
 			case 'r': tmp[0] = '\r'; break;
 			case 't': tmp[0] = '\t'; break;
 			case 'u':
-				if (s.end - s.p < 4 || js_hex4(s.p, &u) != 0)
+				if (s->end - s->p < 4 || js_hex4(s->p, &u) != 0)
 					return 0;
-				s.p += 4;
-				if (u >= 0xd800 && u <= 0xdbff && s.end - s.p >= 6 && s.p[0] == '\\' &&
-				    s.p[1] == 'u') {
+				s->p += 4;
+				if (u >= 0xd800 && u <= 0xdbff && s->end - s->p >= 6 && s->p[0] == '\\' &&
+				    s->p[1] == 'u') {
 					unsigned lo;
-					if (js_hex4(s.p + 2, &lo) == 0 && lo >= 0xdc00 && lo <= 0xdfff) {
+					if (js_hex4(s->p + 2, &lo) == 0 && lo >= 0xdc00 && lo <= 0xdfff) {
 						u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
-						s.p += 6;
+						s->p += 6;
 					}
 				}
 				if (u >= 0xd800 && u <= 0xdfff)
@@ -354,7 +361,7 @@ int jsonscan_get_str(const char *text, size_t len, const char *path, char *out, 
 			default: tmp[0] = c; break;
 			}
 		} else {
-			src = s.p++;
+			src = s->p++;
 		}
 		if (o + n >= cap) {
 			out[o] = '\0';
@@ -364,12 +371,103 @@ int jsonscan_get_str(const char *text, size_t len, const char *path, char *out, 
 		o += n;
 	}
 	out[o] = '\0';
-	return s.p < s.end ? 1 : 0;
+	return s->p < s->end ? 1 : 0;
+}
+
+int jsonscan_get_str(const char *text, size_t len, const char *path, char *out, size_t cap)
+{
+	struct jscan s = { text, text + len, text, NULL, true };
+
+	if (cap == 0)
+		return -1;
+	out[0] = '\0';
+	if (!js_find(&s, path) || s.p >= s.end || *s.p != '"')
+		return 0;
+	s.p++;
+	return js_unescape_at(&s, out, cap);
+}
+
+int jsonscan_unescape(const char *raw, size_t len, char *out, size_t cap)
+{
+	struct jscan s = { raw, raw + len, raw, NULL, true };
+
+	if (cap == 0)
+		return -1;
+	return js_unescape_at(&s, out, cap) < 0 ? -1 : 0;
+}
+
+#define JS_PATH_MAX 256
+
+static int js_each_obj(struct jscan *s, char *path, size_t plen, unsigned depth,
+		       jsonscan_leaf_fn leaf, void *arg)
+{
+	if (depth >= JSONSCAN_MAX_DEPTH)
+		return -1;
+	s->p++; /* '{' */
+	js_ws(s);
+	while (s->p < s->end && *s->p == '"') {
+		const char *key = s->p + 1, *v;
+		size_t klen, n = plen;
+
+		if (js_string(s) != 0)
+			return -1;
+		klen = (size_t)(s->p - 1 - key);
+		if (plen + klen + 2 > JS_PATH_MAX)
+			return -1;
+		if (plen > 0)
+			path[n++] = '.';
+		memcpy(path + n, key, klen);
+		n += klen;
+		path[n] = '\0';
+		js_ws(s);
+		if (s->p >= s->end || *s->p != ':')
+			return -1;
+		s->p++;
+		js_ws(s);
+		if (s->p >= s->end)
+			return -1;
+		v = s->p;
+		if (*v == '{') {
+			if (js_each_obj(s, path, n, depth + 1, leaf, arg) != 0)
+				return -1;
+		} else if (*v == '"') {
+			if (js_string(s) != 0)
+				return -1;
+			leaf(arg, path, v + 1, (size_t)(s->p - v - 2), 1);
+		} else {
+			if (js_value(s, depth + 1) != 0)
+				return -1;
+			if (*v != '[')
+				leaf(arg, path, v, (size_t)(s->p - v), 0);
+		}
+		path[plen] = '\0';
+		js_ws(s);
+		if (s->p < s->end && *s->p == ',') {
+			s->p++;
+			js_ws(s);
+		}
+	}
+	if (s->p >= s->end || *s->p != '}')
+		return -1;
+	s->p++;
+	return 0;
+}
+
+int jsonscan_each(const char *text, size_t len, jsonscan_leaf_fn leaf, void *arg)
+{
+	struct jscan s = { text, text + len, text, NULL, true };
+	char path[JS_PATH_MAX];
+
+	path[0] = '\0';
+	js_ws(&s);
+	if (s.p >= s.end || *s.p != '{')
+		return -1;
+	return js_each_obj(&s, path, 0, 0, leaf, arg);
 }
 
 int jsonscan_get_int(const char *text, size_t len, const char *path, int64_t *out)
 {
-	struct jscan s = { text, text + len, text, NULL };
+	struct jscan s = { text, text + len, text, NULL, true };
 	bool neg = false;
 	uint64_t v = 0;
 

@@ -30,4 +30,19 @@ int jsonscan_get_str(const char *text, size_t len, const char *path, char *out, 
  * absent or not such a number. */
 int jsonscan_get_int(const char *text, size_t len, const char *path, int64_t *out);
 
+/* Calls leaf(arg, path, value, value_len, is_string) once for every
+ * string, number, true, false or null member reachable through objects
+ * only (array contents are skipped), with its dotted path ("user.name")
+ * and its raw text (a string without its quotes, still escaped: see
+ * jsonscan_unescape). One pass over the text, for readers that want many
+ * fields. Returns 0, or -1 when the text is not a well-formed object or a
+ * path is longer than 255 bytes. */
+typedef void (*jsonscan_leaf_fn)(void *arg, const char *path, const char *value, size_t len,
+				 int is_string);
+int jsonscan_each(const char *text, size_t len, jsonscan_leaf_fn leaf, void *arg);
+
+/* Unescapes the raw text of a string (as jsonscan_each gives it) into out,
+ * NUL-terminated. Returns 0, or -1 when cut to fit cap. */
+int jsonscan_unescape(const char *raw, size_t len, char *out, size_t cap);
+
 #endif

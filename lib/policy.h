@@ -115,6 +115,7 @@ struct policy {
 	size_t n_rules;
 	struct policy_rule *rules;
 	bool uses_new_network; /* some rule has new_network: the caller must look history up */
+	bool uses_groups;      /* some rule has groups/not_groups: the caller must look groups up */
 
 	/* A policy decoded from a snapshot keeps the mapping its netset tables
 	 * live in; policy_free unmaps it. NULL for a parsed policy. */

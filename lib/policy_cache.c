@@ -36,11 +36,11 @@ static int snapshot_read(int dirfd, const char *name, const struct policy_source
 {
 	struct stat st;
 	void *map;
-	int fd = trust_openat(dirfd, name, 0), rv = -1;
+	int fd = trust_openat_stat(dirfd, name, 0, &st), rv = -1;
 
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &st) != 0 || st.st_size <= 0 || (uint64_t)st.st_size > SIZE_MAX)
+	if (st.st_size <= 0 || (uint64_t)st.st_size > SIZE_MAX)
 		goto out;
 	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (map == MAP_FAILED)
@@ -99,14 +99,10 @@ int policy_cache_load(const char *path, const char *cache_dir, const struct poli
 	struct stat st;
 	int fd, dirfd = -1, rv = -1;
 
-	fd = trust_openat(AT_FDCWD, path, 0);
+	fd = trust_openat_stat(AT_FDCWD, path, 0, &st);
 	if (fd < 0) {
 		report(opts, path, trust_strerror(fd));
 		return -1;
-	}
-	if (fstat(fd, &st) != 0) {
-		report(opts, path, "cannot be read");
-		goto out;
 	}
 	policy_source_id_of(&st, &id);
 	snapshot_name(path, name, sizeof(name));

@@ -454,6 +454,8 @@ static void policy_parse_rule(struct policy_ctx *ctx, const config_setting_t *g,
 					   config_setting_get_member(g, "new_network"));
 	if (r->new_network >= 0)
 		ctx->pol->uses_new_network = true;
+	if (r->groups.present || r->not_groups.present)
+		ctx->pol->uses_groups = true;
 }
 
 struct policy_named {

@@ -12,7 +12,7 @@
 /* Bumped whenever the encoding or struct policy changes. The build's
  * version string is part of the header as well, so that a snapshot is never
  * read by another build. */
-#define SNAPSHOT_FORMAT 1
+#define SNAPSHOT_FORMAT 2
 #define SNAPSHOT_MAGIC "garde-policy-snapshot"
 #define SNAPSHOT_MAX_ITEMS (1u << 22) /* far above what a 4 MiB policy can hold */
 
@@ -110,6 +110,7 @@ int policy_snapshot_encode(const struct policy *pol, const struct policy_source_
 	snap_put(&w, &pol->lockout_source, sizeof(pol->lockout_source));
 	snap_put(&w, &pol->history, sizeof(pol->history));
 	snap_put_u64(&w, pol->uses_new_network);
+	snap_put_u64(&w, pol->uses_groups);
 	snap_put_u64(&w, pol->n_rules);
 	for (size_t i = 0; i < pol->n_rules; i++)
 		put_rule(&w, &pol->rules[i]);
@@ -272,6 +273,7 @@ static int get_body(struct snap_reader *r, const char *zoneinfo_dir, struct poli
 	get_struct(r, &pol->lockout_source, sizeof(pol->lockout_source));
 	get_struct(r, &pol->history, sizeof(pol->history));
 	pol->uses_new_network = snap_get_count(r, 1) != 0;
+	pol->uses_groups = snap_get_count(r, 1) != 0;
 	pol->n_rules = (size_t)snap_get_count(r, SNAPSHOT_MAX_ITEMS);
 	if (pol->n_rules > 0 && (pol->rules = calloc(pol->n_rules, sizeof(*pol->rules))) == NULL)
 		return -1;

@@ -91,19 +91,30 @@ int source_parse(const char *rhost, struct source *out)
 	return 0;
 }
 
+/* The words are written into buf too, so that a caller may keep buf. */
+static const char *format_word(const char *word, char *buf, size_t len)
+{
+	size_t n = strlen(word);
+
+	if (buf == NULL || len <= n)
+		return word;
+	memcpy(buf, word, n + 1);
+	return buf;
+}
+
 const char *source_format(const struct source *src, char *buf, size_t len)
 {
 	if (src == NULL)
-		return "unknown";
+		return format_word("unknown", buf, len);
 	switch (src->kind) {
 	case SOURCE_LOCAL:
-		return "local";
+		return format_word("local", buf, len);
 	case SOURCE_UNKNOWN:
-		return "unknown";
+		return format_word("unknown", buf, len);
 	case SOURCE_IP:
 		break;
 	default:
-		return "unknown";
+		return format_word("unknown", buf, len);
 	}
 	/* The longest text is INET6_ADDRSTRLEN; a larger buffer gains nothing
 	 * and the clamp keeps the socklen_t conversion exact. */

@@ -25,7 +25,8 @@ struct source {
  * (the caller refuses the login). */
 int source_parse(const char *rhost, struct source *out);
 
-/* "local", "unknown" or the address in canonical text form. */
+/* "local", "unknown" or the address in canonical text form, written into
+ * buf (when it fits) and returned. */
 const char *source_format(const struct source *src, char *buf, size_t len);
 
 #endif

@@ -12,9 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "store_slot.h"
 #include "trust.h"
 
 enum store_dir_id {
@@ -56,10 +56,6 @@ struct store_handle {
 
 /* "sources/.<64 hex>.tmp" and a NUL, with room to spare. */
 #define STORE_PATH_MAX 96
-
-/* The first read of a slot: a typical record (a token, a few zones) fits,
- * so a slot costs one pread; a larger one costs a second. */
-#define STORE_SLOT_READ 4096
 
 /* A peek that finds both slots invalid reads again this many times: a slot
  * can be torn by a commit in progress, and a reader that sees one slot torn
@@ -302,134 +298,6 @@ static int store_open_record(struct store *st, enum store_dir_id id, const char 
 	return STORE_OK;
 }
 
-/* --- reading the slots --- */
-
-/* One slot as read: the first STORE_SLOT_READ bytes in small, the whole
- * slot in big when its text is longer. */
-struct store_slotbuf {
-	char small[STORE_SLOT_READ];
-	char *big;
-	char *p;      /* small or big */
-	size_t used;  /* bytes read into p (wiped: the text holds the secret) */
-	bool header;  /* the header is well-formed */
-	uint64_t seq;
-	size_t len;
-};
-
-static int store_pread_all(int fd, char *buf, size_t want, off_t off, size_t *got)
-{
-	size_t done = 0;
-
-	while (done < want) {
-		ssize_t n = pread(fd, buf + done, want - done, off + (off_t)done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return STORE_EIO;
-		if (n == 0)
-			break;
-		done += (size_t)n;
-	}
-	*got = done;
-	return STORE_OK;
-}
-
-static void store_slotbuf_clear(struct store_slotbuf *b)
-{
-	if (b->p != NULL)
-		explicit_bzero(b->p, b->used);
-	free(b->big);
-	b->big = NULL;
-	b->p = NULL;
-	b->used = 0;
-	b->header = false;
-}
-
-/* Reads slot which of a file of size bytes. A slot that is missing, cut
- * short or has a bad header is left with header false: not an error. */
-static int store_read_slot(int fd, off_t size, unsigned which, struct store_slotbuf *b)
-{
-	off_t off = (off_t)which * STORE_RECORD_MAX;
-	size_t want, got = 0, more = 0;
-	int rv;
-
-	store_slotbuf_clear(b);
-	b->p = b->small;
-	if (size <= off)
-		return STORE_OK;
-	want = size - off < STORE_SLOT_READ ? (size_t)(size - off) : STORE_SLOT_READ;
-	rv = store_pread_all(fd, b->small, want, off, &got);
-	b->used = got;
-	if (rv != STORE_OK || store_slot_header(b->small, got, &b->seq, &b->len) != STORE_OK)
-		return rv;
-	if (STORE_SLOT_HDR + b->len > got) {
-		if (got < STORE_SLOT_READ) /* the file ends inside the slot */
-			return STORE_OK;
-		b->big = malloc(STORE_RECORD_MAX);
-		if (b->big == NULL)
-			return STORE_ENOMEM;
-		memcpy(b->big, b->small, got);
-		explicit_bzero(b->small, got);
-		b->p = b->big;
-		rv = store_pread_all(fd, b->big + got, STORE_SLOT_HDR + b->len - got,
-				     off + (off_t)got, &more);
-		b->used = got + more;
-		if (rv != STORE_OK || b->used < STORE_SLOT_HDR + b->len)
-			return rv;
-	}
-	b->header = true;
-	return STORE_OK;
-}
-
-/* Parses one slot's text into the caller's record; STORE_ECORRUPT lets the
- * reader fall back to the other slot, any other error is final. */
-typedef int (*store_parse_fn)(void *arg, const char *text, size_t len);
-
-/* Reads the record in fd: the valid slot with the larger sequence number.
- * *which and *seq say which slot it was. */
-static int store_read_record(struct store *st, int fd, const struct stat *sb0, int tries,
-			     store_parse_fn parse, void *arg, unsigned *which, uint64_t *seq)
-{
-	struct store_slotbuf b[2];
-	struct stat sb = *sb0;
-	int rv = STORE_ECORRUPT, t, k;
-
-	b[0].big = b[1].big = NULL;
-	b[0].p = b[1].p = NULL;
-	b[0].used = b[1].used = 0;
-	for (t = 0; t < tries && rv == STORE_ECORRUPT; t++) {
-		if (t > 0 && fstat(fd, &sb) != 0) {
-			rv = STORE_EIO;
-			break;
-		}
-		for (k = 0; k < 2; k++) {
-			rv = store_read_slot(fd, sb.st_size, (unsigned)k, &b[k]);
-			if (rv != STORE_OK)
-				goto out;
-		}
-		rv = STORE_ECORRUPT;
-		/* The newer slot first; the older one only when it is bad. */
-		for (k = 0; k < 2 && rv == STORE_ECORRUPT; k++) {
-			unsigned i = b[1].header && (!b[0].header || b[1].seq > b[0].seq) ? 1u : 0u;
-
-			if (k == 1)
-				i = 1 - i;
-			if (!b[i].header || !store_slot_verify(st->md, b[i].p, b[i].len))
-				continue;
-			rv = parse(arg, b[i].p + STORE_SLOT_HDR, b[i].len);
-			if (rv == STORE_OK) {
-				*which = i;
-				*seq = b[i].seq;
-			}
-		}
-	}
-out:
-	store_slotbuf_clear(&b[0]);
-	store_slotbuf_clear(&b[1]);
-	return rv;
-}
-
 struct store_user_parse {
 	const char *user;
 	struct store_record *rec;
@@ -544,8 +412,8 @@ static int store_lock_user_mode(struct store *st, const char *user, bool replace
 		up.user = user;
 		up.rec = &h->rec;
 		/* Under the lock nobody writes: one try. */
-		rv = store_read_record(st, h->rec_fd, &sb, 1, store_parse_user, &up, &h->slot,
-				       &h->seq);
+		rv = store_slot_read(st->md, h->rec_fd, sb.st_size, 1, store_parse_user, &up,
+				     &h->slot, &h->seq);
 		if (replace_bad && (rv == STORE_ECORRUPT || rv == STORE_EWRONGUSER)) {
 			store_record_wipe(&h->rec);
 			memset(&h->rec, 0, sizeof(h->rec));
@@ -604,8 +472,8 @@ int store_lock_source(struct store *st, const char *source_text, struct store_ha
 		h->exists = true;
 		sp.source_text = source_text;
 		sp.slot = &h->source_slot;
-		rv = store_read_record(st, h->rec_fd, &sb, 1, store_parse_source, &sp, &h->slot,
-				       &h->seq);
+		rv = store_slot_read(st->md, h->rec_fd, sb.st_size, 1, store_parse_source, &sp,
+				     &h->slot, &h->seq);
 	} else if (rv == STORE_ENOENT) {
 		rv = STORE_OK;
 	}
@@ -642,7 +510,8 @@ int store_peek_user(struct store *st, const char *user, struct store_record *out
 		return rv;
 	up.user = user;
 	up.rec = out;
-	rv = store_read_record(st, fd, &sb, STORE_PEEK_TRIES, store_parse_user, &up, &which, &seq);
+	rv = store_slot_read(st->md, fd, sb.st_size, STORE_PEEK_TRIES, store_parse_user, &up,
+			     &which, &seq);
 	close(fd);
 	return rv;
 }
@@ -672,8 +541,8 @@ int store_peek_source(struct store *st, const char *source_text, struct lockout_
 		return rv;
 	sp.source_text = source_text;
 	sp.slot = &slot;
-	rv = store_read_record(st, fd, &sb, STORE_PEEK_TRIES, store_parse_source, &sp, &which,
-			       &seq);
+	rv = store_slot_read(st->md, fd, sb.st_size, STORE_PEEK_TRIES, store_parse_source, &sp,
+			     &which, &seq);
 	close(fd);
 	if (rv == STORE_OK)
 		*out = slot;
@@ -696,22 +565,6 @@ struct lockout_slot *store_source_slot(struct store_handle *h)
 }
 
 /* --- writing --- */
-
-static int store_pwrite_all(int fd, const char *buf, size_t len, off_t off)
-{
-	while (len > 0) {
-		ssize_t n = pwrite(fd, buf, len, off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return STORE_EIO;
-		buf += n;
-		len -= (size_t)n;
-		off += n;
-	}
-	return STORE_OK;
-}
 
 /* A new record file holding slot A only: written to ".H.tmp" in the same
  * directory and renamed into place, so that a reader (a peek takes no lock)
@@ -740,7 +593,7 @@ static int store_write_new(struct store_handle *h, enum store_dir_id id, const c
 		return STORE_EIO;
 	if (fchmod(fd, 0600) != 0)
 		goto out;
-	rv = store_pwrite_all(fd, slot, len, 0);
+	rv = store_slot_write(fd, slot, len, 0);
 	if (rv != STORE_OK)
 		goto out;
 	rv = STORE_EIO;
@@ -823,8 +676,7 @@ static int store_commit_mode(struct store_handle *h, bool fresh, bool durable)
 		rv = h->seq == UINT64_MAX ? STORE_ECORRUPT
 					  : store_slot_seal(h->st->md, buf, h->seq + 1, (size_t)n);
 		if (rv == STORE_OK)
-			rv = store_pwrite_all(h->rec_fd, buf, STORE_SLOT_HDR + (size_t)n,
-					      (off_t)next * STORE_RECORD_MAX);
+			rv = store_slot_write(h->rec_fd, buf, STORE_SLOT_HDR + (size_t)n, next);
 		if (rv == STORE_OK && durable && fdatasync(h->rec_fd) != 0)
 			rv = STORE_EIO;
 		if (rv == STORE_OK) {

@@ -27,6 +27,7 @@
  * including the space before it, then the text: it binds the sequence
  * number and the length to the text. The valid slot (digest right, text
  * parses) with the larger SEQ is the record; both invalid: STORE_ECORRUPT.
+ * The framing is in store_slot.c (store_slot.h).
  *
  * A commit writes SEQ + 1 into the other slot with one pwrite (no rename,
  * no truncation), so a crash or a torn write can only damage the slot being
@@ -197,7 +198,9 @@ void store_unlock(struct store_handle *h);
 
 /* Reads user's record WITHOUT the lock, for checks that decide nothing by
  * themselves (is the user enrolled, locked out in this zone, remembered?):
- * whatever changes them is done again under store_lock_user(). Creates
+ * whatever changes them is done again under store_lock_user(), because
+ * the record may change right after the peek (and a peek racing several
+ * commits may even return one a few commits old). Creates
  * nothing (no directory, no lock file, no record). STORE_ENOENT when there
  * is no record; the other errors as store_lock_user(). *out is set on
  * STORE_OK only; it holds the secret: store_record_wipe() it. */
@@ -300,28 +303,5 @@ int store_source_format(const char *source_text, const struct lockout_slot *slot
 			size_t cap);
 int store_source_parse(const char *text, size_t len, char source_text[STORE_SOURCE_MAX + 1],
 		       struct lockout_slot *slot);
-
-/* --- the slot framing (store_record.c) --- */
-
-/* md: an EVP_MD for SHA-256 fetched once by the caller (store_open does),
- * or NULL for OpenSSL's default, which costs a fetch per digest. */
-struct evp_md_st;
-
-/* out = SHA-256 of a (alen bytes) then b (blen bytes; b may be NULL if 0). */
-int store_sha256(const struct evp_md_st *md, const void *a, size_t alen, const void *b,
-		 size_t blen, uint8_t out[32]);
-
-/* Writes the STORE_SLOT_HDR-byte header of a slot whose text is the len
- * bytes that follow it in slot (len <= STORE_TEXT_MAX, seq >= 1). */
-int store_slot_seal(const struct evp_md_st *md, char *slot, uint64_t seq, size_t len);
-
-/* Checks a slot's header, of which avail bytes were read: *seq and *len on
- * STORE_OK, STORE_ECORRUPT when it is not a well-formed header. The text
- * may still be short or not match: see store_slot_verify(). */
-int store_slot_header(const char *slot, size_t avail, uint64_t *seq, size_t *len);
-
-/* true when the slot (header, then the len bytes of text store_slot_header
- * announced) carries the right digest. */
-bool store_slot_verify(const struct evp_md_st *md, const char *slot, size_t len);
 
 #endif

@@ -1,5 +1,4 @@
-/* store_record.c - the record text format: strict to read, simple to audit;
- * and the slot framing that holds it on disk (see store.h).
+/* store_record.c - the record text format: strict to read, simple to audit.
  *
  *   garde-record 1
  *   user alice
@@ -33,7 +32,6 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #define STORE_MAX_FIELDS 5
 
@@ -632,115 +630,4 @@ int store_source_parse(const char *text, size_t len, char source_text[STORE_SOUR
 	if (rv == STORE_OK && ss.seen != 15)
 		rv = STORE_ECORRUPT;
 	return rv;
-}
-
-/* --- the slot framing (see store.h) --- */
-
-#define STORE_SLOT_MAGIC "garde-slot "
-#define STORE_SLOT_SEQ_AT 11   /* 20 digits */
-#define STORE_SLOT_LEN_AT 32   /* 10 digits */
-#define STORE_SLOT_HASH_AT 43  /* 64 hex digits; the digest covers the bytes before */
-#define STORE_SLOT_PAD_AT 107  /* spaces up to the final '\n' */
-
-int store_sha256(const struct evp_md_st *md, const void *a, size_t alen, const void *b,
-		 size_t blen, uint8_t out[32])
-{
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned int n = 0;
-	int ok;
-
-	if (ctx == NULL)
-		return STORE_ENOMEM;
-	ok = EVP_DigestInit_ex(ctx, md != NULL ? md : EVP_sha256(), NULL) == 1 &&
-	     EVP_DigestUpdate(ctx, a, alen) == 1 &&
-	     (blen == 0 || EVP_DigestUpdate(ctx, b, blen) == 1) &&
-	     EVP_DigestFinal_ex(ctx, out, &n) == 1 && n == 32;
-	EVP_MD_CTX_free(ctx);
-	return ok ? STORE_OK : STORE_EIO;
-}
-
-/* width decimal digits, zero-padded, at most max. */
-static int store_fixed_u64(const char *s, size_t width, uint64_t max, uint64_t *out)
-{
-	uint64_t v = 0;
-	size_t i;
-
-	for (i = 0; i < width; i++) {
-		unsigned d;
-
-		if (s[i] < '0' || s[i] > '9')
-			return STORE_ECORRUPT;
-		d = (unsigned)(s[i] - '0');
-		if (v > (max - d) / 10)
-			return STORE_ECORRUPT;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return STORE_OK;
-}
-
-int store_slot_seal(const struct evp_md_st *md, char *slot, uint64_t seq, size_t len)
-{
-	static const char hex[] = "0123456789abcdef";
-	uint8_t digest[32];
-	int n, rv;
-	size_t i;
-
-	if (seq == 0 || len > STORE_TEXT_MAX)
-		return STORE_EINVAL;
-	/* snprintf's NUL lands on the first digest byte, written over below. */
-	n = snprintf(slot, STORE_SLOT_HASH_AT + 1, STORE_SLOT_MAGIC "%020llu %010zu ",
-		     (unsigned long long)seq, len);
-	if (n != STORE_SLOT_HASH_AT)
-		return STORE_EINVAL;
-	rv = store_sha256(md, slot, STORE_SLOT_HASH_AT, slot + STORE_SLOT_HDR, len, digest);
-	if (rv != STORE_OK)
-		return rv;
-	for (i = 0; i < sizeof(digest); i++) {
-		slot[STORE_SLOT_HASH_AT + 2 * i] = hex[digest[i] >> 4];
-		slot[STORE_SLOT_HASH_AT + 2 * i + 1] = hex[digest[i] & 15];
-	}
-	memset(slot + STORE_SLOT_PAD_AT, ' ', STORE_SLOT_HDR - 1 - STORE_SLOT_PAD_AT);
-	slot[STORE_SLOT_HDR - 1] = '\n';
-	return STORE_OK;
-}
-
-int store_slot_header(const char *slot, size_t avail, uint64_t *seq, size_t *len)
-{
-	uint64_t s, l;
-	size_t i;
-
-	if (avail < STORE_SLOT_HDR ||
-	    memcmp(slot, STORE_SLOT_MAGIC, sizeof(STORE_SLOT_MAGIC) - 1) != 0 ||
-	    slot[STORE_SLOT_LEN_AT - 1] != ' ' || slot[STORE_SLOT_HASH_AT - 1] != ' ' ||
-	    slot[STORE_SLOT_HDR - 1] != '\n' ||
-	    store_fixed_u64(slot + STORE_SLOT_SEQ_AT, 20, UINT64_MAX, &s) != STORE_OK || s == 0 ||
-	    store_fixed_u64(slot + STORE_SLOT_LEN_AT, 10, STORE_TEXT_MAX, &l) != STORE_OK)
-		return STORE_ECORRUPT;
-	for (i = STORE_SLOT_HASH_AT; i < STORE_SLOT_PAD_AT; i++)
-		if (!((slot[i] >= '0' && slot[i] <= '9') || (slot[i] >= 'a' && slot[i] <= 'f')))
-			return STORE_ECORRUPT;
-	for (; i < STORE_SLOT_HDR - 1; i++)
-		if (slot[i] != ' ')
-			return STORE_ECORRUPT;
-	*seq = s;
-	*len = (size_t)l;
-	return STORE_OK;
-}
-
-bool store_slot_verify(const struct evp_md_st *md, const char *slot, size_t len)
-{
-	static const char hex[] = "0123456789abcdef";
-	uint8_t digest[32];
-	size_t i;
-
-	if (len > STORE_TEXT_MAX ||
-	    store_sha256(md, slot, STORE_SLOT_HASH_AT, slot + STORE_SLOT_HDR, len, digest) !=
-		    STORE_OK)
-		return false;
-	for (i = 0; i < sizeof(digest); i++)
-		if (slot[STORE_SLOT_HASH_AT + 2 * i] != hex[digest[i] >> 4] ||
-		    slot[STORE_SLOT_HASH_AT + 2 * i + 1] != hex[digest[i] & 15])
-			return false;
-	return true;
 }

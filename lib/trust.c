@@ -23,19 +23,24 @@ const char *trust_strerror(int err)
 	}
 }
 
+static int check_stat(const struct stat *st, int want_dir)
+{
+	if (want_dir ? !S_ISDIR(st->st_mode) : !S_ISREG(st->st_mode))
+		return TRUST_ETYPE;
+	if (st->st_uid != 0 && st->st_uid != geteuid())
+		return TRUST_EOWNER;
+	if (st->st_mode & (S_IWGRP | S_IWOTH))
+		return TRUST_EMODE;
+	return TRUST_OK;
+}
+
 int trust_check_fd(int fd, int want_dir)
 {
 	struct stat st;
 
 	if (fstat(fd, &st) != 0)
 		return TRUST_EIO;
-	if (want_dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))
-		return TRUST_ETYPE;
-	if (st.st_uid != 0 && st.st_uid != geteuid())
-		return TRUST_EOWNER;
-	if (st.st_mode & (S_IWGRP | S_IWOTH))
-		return TRUST_EMODE;
-	return TRUST_OK;
+	return check_stat(&st, want_dir);
 }
 
 static int open_error(int dirfd, const char *path)
@@ -56,14 +61,14 @@ static int open_error(int dirfd, const char *path)
 	}
 }
 
-static int open_checked(int dirfd, const char *path, int flags, int want_dir)
+static int open_checked(int dirfd, const char *path, int flags, int want_dir, struct stat *st)
 {
 	int fd = openat(dirfd, path, flags | O_NOFOLLOW | O_CLOEXEC);
 	int rv;
 
 	if (fd < 0)
 		return open_error(dirfd, path);
-	rv = trust_check_fd(fd, want_dir);
+	rv = fstat(fd, st) != 0 ? TRUST_EIO : check_stat(st, want_dir);
 	if (rv != TRUST_OK) {
 		close(fd);
 		return rv;
@@ -71,15 +76,24 @@ static int open_checked(int dirfd, const char *path, int flags, int want_dir)
 	return fd;
 }
 
-int trust_openat(int dirfd, const char *path, int extra_flags)
+int trust_openat_stat(int dirfd, const char *path, int extra_flags, struct stat *st)
 {
 	/* O_NONBLOCK: a FIFO planted in place of a file must not hang a login. */
-	return open_checked(dirfd, path, O_RDONLY | O_NONBLOCK | extra_flags, 0);
+	return open_checked(dirfd, path, O_RDONLY | O_NONBLOCK | extra_flags, 0, st);
+}
+
+int trust_openat(int dirfd, const char *path, int extra_flags)
+{
+	struct stat st;
+
+	return trust_openat_stat(dirfd, path, extra_flags, &st);
 }
 
 int trust_opendir(const char *path)
 {
-	return open_checked(AT_FDCWD, path, O_RDONLY | O_DIRECTORY, 1);
+	struct stat st;
+
+	return open_checked(AT_FDCWD, path, O_RDONLY | O_DIRECTORY, 1, &st);
 }
 
 int trust_read_fd(int fd, size_t max, char **data, size_t *len)

@@ -26,6 +26,10 @@ const char *trust_strerror(int err);
  * negative enum trust_error. */
 int trust_openat(int dirfd, const char *path, int extra_flags);
 
+/* The same, also giving the stat that was checked (one fstat, not two). */
+struct stat;
+int trust_openat_stat(int dirfd, const char *path, int extra_flags, struct stat *st);
+
 /* Opens and checks a directory. Returns an fd or a negative error. */
 int trust_opendir(const char *path);
 

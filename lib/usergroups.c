@@ -108,3 +108,10 @@ void usergroups_free(struct usergroups *groups)
 	groups->names = NULL;
 	groups->n = 0;
 }
+
+int usergroups_user_exists(const char *user)
+{
+	gid_t gid;
+
+	return lookup_passwd(user, &gid);
+}

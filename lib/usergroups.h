@@ -14,6 +14,10 @@ struct usergroups {
 
 /* Returns 0, -1 when the user is unknown to NSS, -2 on any other failure. */
 int usergroups_lookup(const char *user, struct usergroups *out);
+/* The user's passwd entry only: 0 known, -1 unknown to NSS, -2 failure.
+ * Cheaper than usergroups_lookup when the groups are not needed. */
+int usergroups_user_exists(const char *user);
+
 void usergroups_free(struct usergroups *groups);
 
 #endif

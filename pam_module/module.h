@@ -32,14 +32,15 @@ struct module_login {
 	const char *service;
 	const char *rhost;
 	char source_text[64]; /* source_format() of the source */
-	struct usergroups groups;
 	bool user_known;      /* NSS knows the user: only then is a lock file made for them */
-	struct policy *pol;
+	struct policy *pol;   /* owned by the transaction cache (module_cache.c) */
 	struct login_ctx ctx;
 	struct decision dec;
 	struct store *store;
+	struct store_record *peeked; /* the user's record read without the lock, once */
+	bool peek_done;
+	int peek_rv;                 /* the PAM code of that read */
 	int64_t now;
-	char host[256];
 };
 
 /* module_login.c: reads options and PAM items, loads the policy, looks the
@@ -49,6 +50,16 @@ int module_login_begin(struct module_login *L, pam_handle_t *pamh, enum module_p
 		       int argc, const char **argv);
 void module_login_end(struct module_login *L);
 
+/* module_cache.c: the policy at path, loaded once per PAM transaction with
+ * load (which returns a PAM code). *pol stays owned by the handle. */
+int module_cache_policy(pam_handle_t *pamh, const char *path, struct policy **pol,
+			int (*load)(const char *path, struct policy **out, void *arg), void *arg);
+
+/* Whether NSS knows user, and its groups when need_groups (otherwise an
+ * empty list), looked up once per transaction. 0, or -2 when NSS fails. */
+int module_cache_user(pam_handle_t *pamh, const char *user, bool need_groups, bool *known,
+		      const struct usergroups **groups);
+
 /* Opens the token store once per call (lazily). PAM_SUCCESS or
  * PAM_AUTHINFO_UNAVAIL after logging. */
 int module_store(struct module_login *L);
@@ -56,6 +67,12 @@ int module_store(struct module_login *L);
 /* pam_set_data key: the auth phase ran (and reported) in this transaction,
  * so the account phase does not report the same report-only rules again. */
 #define MODULE_AUTH_RAN_DATA "pam_garde_auth_ran"
+
+/* The user's record as a peek (no lock, creates nothing) for the checks made
+ * before anything is asked: *rec is NULL when the user has no record.
+ * PAM_SUCCESS or PAM_AUTHINFO_UNAVAIL. Whatever decides is done again under
+ * the lock. */
+int module_peek_user(struct module_login *L, const struct store_record **rec);
 
 /* module_factor.c: the second factor for a decision of mfa (auth phase). */
 int module_factor(struct module_login *L);

@@ -229,43 +229,38 @@ out:
 /* Before asking: is there a token at all (and how many digits its codes
  * have), or a remembered source? report: log mfa_not_enrolled (the auth
  * phase; the account phase reports mfa_missing itself). */
-static int precheck(struct module_login *L, bool report, bool *remembered, unsigned *digits)
+/* Reads (peeks) whether the user has a token and whether this source is
+ * remembered for the class. A user NSS does not know has neither. */
+static int precheck(struct module_login *L, bool *enrolled, bool *remembered, unsigned *digits)
 {
-	struct store_handle *h = NULL;
-	struct store_record *rec;
-	int err = store_lock_user(L->store, L->user, &h), rv = PAM_SUCCESS;
+	const struct store_record *rec = NULL;
+	int rv;
 
-	if (err != STORE_OK) {
-		module_log(L, LOG_ERR, "user %s: record unusable: %s", L->user, store_strerror(err));
-		return PAM_AUTHINFO_UNAVAIL;
-	}
-	rec = store_record(h);
+	*enrolled = *remembered = false;
+	*digits = L->pol->mfa.digits;
+	if (!L->user_known)
+		return PAM_SUCCESS;
+	rv = module_peek_user(L, &rec);
+	if (rv != PAM_SUCCESS || rec == NULL)
+		return rv;
+	*enrolled = rec->has_token;
 	*remembered = L->pol->mfa.remember > 0 &&
 		      store_remember_check(rec, L->source_text, L->dec.class_name, L->now);
-	*digits = rec->has_token ? rec->token.digits : L->pol->mfa.digits;
-	if (!rec->has_token && !*remembered) {
-		if (report)
-			module_report(L, "login-denied", "failure", "mfa_not_enrolled",
-				      L->dec.rule->name);
-		rv = PAM_AUTH_ERR;
-	}
-	store_unlock(h);
-	return rv;
+	if (rec->has_token)
+		*digits = rec->token.digits;
+	return PAM_SUCCESS;
 }
 
 int module_factor_remembered(struct module_login *L)
 {
-	bool remembered = false;
-	unsigned digits = 0;
+	bool enrolled, remembered;
+	unsigned digits;
 	int rv;
 
-	if (L->pol->mfa.remember == 0 || !L->user_known)
+	if (L->pol->mfa.remember == 0)
 		return PAM_AUTH_ERR;
-	rv = module_store(L);
+	rv = precheck(L, &enrolled, &remembered, &digits);
 	if (rv != PAM_SUCCESS)
-		return rv;
-	rv = precheck(L, false, &remembered, &digits);
-	if (rv == PAM_AUTHINFO_UNAVAIL)
 		return rv;
 	return remembered ? PAM_SUCCESS : PAM_AUTH_ERR;
 }
@@ -274,20 +269,11 @@ int module_factor(struct module_login *L)
 {
 	struct factor_code code = { 0 };
 	const char *reason = NULL;
-	bool remembered = false;
-	unsigned digits = 0;
+	bool enrolled, remembered;
+	unsigned digits;
 	int rv;
 
-	/* A user NSS does not know has no lock file made for them: an attacker
-	 * guessing names must not fill the store. */
-	if (!L->user_known) {
-		module_report(L, "login-denied", "failure", "mfa_not_enrolled", L->dec.rule->name);
-		return PAM_AUTH_ERR;
-	}
-	rv = module_store(L);
-	if (rv != PAM_SUCCESS)
-		return rv;
-	rv = precheck(L, true, &remembered, &digits);
+	rv = precheck(L, &enrolled, &remembered, &digits);
 	if (rv != PAM_SUCCESS)
 		return rv;
 	if (remembered)
@@ -301,6 +287,14 @@ int module_factor(struct module_login *L)
 		rv = code_from_suffix(L, digits, &code);
 	if (rv != PAM_SUCCESS) {
 		module_report(L, "login-denied", "failure", "mfa_missing", L->dec.rule->name);
+		goto out;
+	}
+	/* Users without a token, and names NSS does not know, were asked like
+	 * everyone else: the prompts must not tell who is enrolled. They get
+	 * no lock file (guessing names must not fill the store). */
+	if (!enrolled) {
+		module_report(L, "login-denied", "failure", "mfa_not_enrolled", L->dec.rule->name);
+		rv = PAM_AUTH_ERR;
 		goto out;
 	}
 	rv = verify_locked(L, &code, &reason);

@@ -5,45 +5,40 @@
 
 #include "module.h"
 
-/* Reads without changing anything: a refused login costs no write. */
+/* Peeks: no lock, nothing written, nothing created. A code is checked
+ * again under the lock (module_factor.c), so a lock that begins after the
+ * peek still stops it. */
 static int user_locked(struct module_login *L, bool *locked)
 {
-	struct store_handle *h = NULL;
+	const struct store_record *rec = NULL;
 	const struct lockout_slot *slot;
-	int err;
+	int rv = module_peek_user(L, &rec);
 
 	*locked = false;
-	/* No lock file for a name NSS does not know: guessing names must not
-	 * fill the store, and such a user has no record to be locked in. */
-	if (!L->user_known)
-		return PAM_SUCCESS;
-	err = store_lock_user(L->store, L->user, &h);
-	if (err != STORE_OK) {
-		module_log(L, LOG_ERR, "user %s: record unusable: %s", L->user, store_strerror(err));
-		return PAM_AUTHINFO_UNAVAIL;
-	}
-	slot = store_zone_find(store_record(h), L->dec.zone);
+	if (rv != PAM_SUCCESS || rec == NULL)
+		return rv;
+	slot = store_zone_find(rec, L->dec.zone);
 	*locked = slot != NULL && lockout_is_locked(slot, L->now);
-	store_unlock(h);
 	return PAM_SUCCESS;
 }
 
 static int source_locked(struct module_login *L, bool *locked)
 {
-	struct store_handle *h = NULL;
+	struct lockout_slot slot;
 	int err;
 
 	*locked = false;
 	if (L->ctx.source.kind != SOURCE_IP)
 		return PAM_SUCCESS; /* local and unknown sources have no address to count */
-	err = store_lock_source(L->store, L->source_text, &h);
+	err = store_peek_source(L->store, L->source_text, &slot);
+	if (err == STORE_ENOENT)
+		return PAM_SUCCESS;
 	if (err != STORE_OK) {
 		module_log(L, LOG_ERR, "source %s: record unusable: %s", L->source_text,
 			   store_strerror(err));
 		return PAM_AUTHINFO_UNAVAIL;
 	}
-	*locked = lockout_is_locked(store_source_slot(h), L->now);
-	store_unlock(h);
+	*locked = lockout_is_locked(&slot, L->now);
 	return PAM_SUCCESS;
 }
 

@@ -74,14 +74,7 @@ static int read_items(struct module_login *L)
 	L->rhost = item;
 	if (source_parse(L->rhost, &L->ctx.source) != 0)
 		return PAM_AUTH_ERR;
-	/* source_format returns "local" and "unknown" without writing them
-	 * into the buffer: keep the text it returns, whichever it is. */
-	{
-		char text[sizeof(L->source_text)];
-
-		snprintf(L->source_text, sizeof(L->source_text), "%s",
-			 source_format(&L->ctx.source, text, sizeof(text)));
-	}
+	source_format(&L->ctx.source, L->source_text, sizeof(L->source_text));
 	return PAM_SUCCESS;
 }
 
@@ -100,31 +93,45 @@ int module_store(struct module_login *L)
 	return PAM_SUCCESS;
 }
 
+int module_peek_user(struct module_login *L, const struct store_record **rec)
+{
+	int err, rv;
+
+	if (!L->peek_done) {
+		rv = module_store(L);
+		if (rv == PAM_SUCCESS && (L->peeked = malloc(sizeof(*L->peeked))) == NULL)
+			rv = PAM_BUF_ERR;
+		if (rv == PAM_SUCCESS) {
+			err = store_peek_user(L->store, L->user, L->peeked);
+			if (err == STORE_ENOENT) {
+				free(L->peeked);
+				L->peeked = NULL;
+			} else if (err != STORE_OK) {
+				module_log(L, LOG_ERR, "user %s: record unusable: %s", L->user,
+					   store_strerror(err));
+				rv = PAM_AUTHINFO_UNAVAIL;
+			}
+		}
+		L->peek_rv = rv;
+		L->peek_done = true;
+	}
+	*rec = L->peek_rv == PAM_SUCCESS ? L->peeked : NULL;
+	return L->peek_rv;
+}
+
 /* new_network needs the user's history; read only when a rule uses it. */
 static int read_history(struct module_login *L)
 {
-	struct store_handle *h = NULL;
-	int rv, err;
+	const struct store_record *rec = NULL;
+	int rv;
 
 	if (!L->pol->uses_new_network)
 		return PAM_SUCCESS;
-	/* A user NSS does not know has no history, and gets no lock file:
-	 * guessing names must not fill the store. */
-	if (!L->user_known) {
-		L->ctx.new_network = true;
-		return PAM_SUCCESS;
-	}
-	rv = module_store(L);
+	rv = module_peek_user(L, &rec);
 	if (rv != PAM_SUCCESS)
 		return rv;
-	err = store_lock_user(L->store, L->user, &h);
-	if (err != STORE_OK) {
-		module_log(L, LOG_ERR, "user %s: record unusable: %s", L->user, store_strerror(err));
-		return PAM_AUTHINFO_UNAVAIL;
-	}
-	L->ctx.new_network = !store_history_seen(store_record(h), &L->ctx.source,
-						 &L->pol->history, L->now);
-	store_unlock(h);
+	L->ctx.new_network = rec == NULL || !store_history_seen(rec, &L->ctx.source,
+								&L->pol->history, L->now);
 	return PAM_SUCCESS;
 }
 
@@ -135,19 +142,29 @@ static void policy_diag(void *arg, const char *file, int line, const char *messa
 	module_log(L, LOG_ERR, "policy %s:%d: %s", file, line, message);
 }
 
+static int load_from_file(const char *path, struct policy **out, void *arg)
+{
+	struct module_login *L = arg;
+	struct policy_load_opts opts = { .diag = policy_diag, .diag_arg = L };
+
+	return policy_cache_load(path, L->opts.store, &opts, out) == 0 ? PAM_SUCCESS
+								       : PAM_SERVICE_ERR;
+}
+
 /* The policy, or the fail mode: secure denies, safe steps aside. */
 static int load_policy(struct module_login *L)
 {
-	struct policy_load_opts opts = { .diag = policy_diag, .diag_arg = L };
 	const char *why = NULL;
+	int rv = module_cache_policy(L->pamh, L->opts.policy, &L->pol, load_from_file, L);
 
-	if (policy_cache_load(L->opts.policy, L->opts.store, &opts, &L->pol) != 0)
+	if (rv == PAM_BUF_ERR)
+		return rv;
+	if (rv != PAM_SUCCESS)
 		why = "unusable";
 	else if (L->pol->expires != 0 && L->pol->expires <= L->now)
 		why = "expired";
 	if (why == NULL)
 		return PAM_SUCCESS;
-	policy_free(L->pol);
 	L->pol = NULL;
 	module_log(L, LOG_ERR, "policy %s is %s; failmode=%s: %s", L->opts.policy, why,
 		   L->opts.failmode == FAILMODE_SAFE ? "safe" : "secure",
@@ -160,6 +177,7 @@ static int load_policy(struct module_login *L)
 int module_login_begin(struct module_login *L, pam_handle_t *pamh, enum module_phase phase,
 		       int argc, const char **argv)
 {
+	const struct usergroups *groups = NULL;
 	const char *bad = NULL;
 	struct timespec ts;
 	int rv;
@@ -174,8 +192,6 @@ int module_login_begin(struct module_login *L, pam_handle_t *pamh, enum module_p
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	L->now = (int64_t)ts.tv_sec;
-	if (gethostname(L->host, sizeof(L->host) - 1) != 0)
-		L->host[0] = '\0';
 
 	rv = read_items(L);
 	if (rv != PAM_SUCCESS)
@@ -183,20 +199,16 @@ int module_login_begin(struct module_login *L, pam_handle_t *pamh, enum module_p
 	rv = load_policy(L);
 	if (rv != PAM_SUCCESS)
 		return rv;
-	switch (usergroups_lookup(L->user, &L->groups)) {
-	case 0:
-		L->user_known = true;
-		break;
-	case -1: /* unknown to NSS: no groups; the policy still decides */
-		break;
-	default:
-		module_log(L, LOG_ERR, "user %s: cannot read groups from NSS", L->user);
+	/* A user unknown to NSS gets no groups; the policy still decides. The
+	 * groups are read only when a rule looks at them. */
+	if (module_cache_user(pamh, L->user, L->pol->uses_groups, &L->user_known, &groups) != 0) {
+		module_log(L, LOG_ERR, "user %s: cannot read the user or groups from NSS", L->user);
 		return PAM_AUTHINFO_UNAVAIL;
 	}
 	L->ctx.user = L->user;
 	L->ctx.service = L->service;
-	L->ctx.groups = (const char *const *)L->groups.names;
-	L->ctx.n_groups = L->groups.n;
+	L->ctx.groups = (const char *const *)groups->names;
+	L->ctx.n_groups = groups->n;
 	L->ctx.now = L->now;
 	rv = read_history(L);
 	if (rv != PAM_SUCCESS)
@@ -213,8 +225,11 @@ int module_login_begin(struct module_login *L, pam_handle_t *pamh, enum module_p
 
 void module_login_end(struct module_login *L)
 {
-	usergroups_free(&L->groups);
-	policy_free(L->pol);
+	if (L->peeked != NULL) {
+		store_record_wipe(L->peeked);
+		free(L->peeked);
+		L->peeked = NULL;
+	}
 	store_close(L->store);
 	L->pol = NULL;
 	L->store = NULL;

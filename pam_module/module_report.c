@@ -20,7 +20,7 @@ void module_tell_user(struct module_login *L, const char *text)
 void module_report(struct module_login *L, const char *action, const char *outcome,
 		   const char *reason, const char *rule)
 {
-	char json[EVENT_MAX_BYTES], id[EVENT_ID_SIZE];
+	char json[EVENT_MAX_BYTES], id[EVENT_ID_SIZE], host[256] = "";
 	struct timespec ts;
 	const char *mode = L->pol == NULL ? NULL : L->pol->report_only_mode ? "report-only" : "enforce";
 	struct event_fields ev = {
@@ -31,7 +31,7 @@ void module_report(struct module_login *L, const char *action, const char *outco
 		.source = &L->ctx.source,
 		.rhost_text = L->rhost,
 		.service = L->service,
-		.host = L->host[0] != '\0' ? L->host : NULL,
+		.host = gethostname(host, sizeof(host) - 1) == 0 && host[0] != '\0' ? host : NULL,
 		.pid = (long)getpid(),
 		.rule = rule,
 		.ruleset = L->pol != NULL ? L->pol->serial : 0,

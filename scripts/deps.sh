@@ -7,11 +7,13 @@ set -eu
 #        libqrencode (QR codes), libcurl and librelp (the agent)
 # test:  oathtool (reference codes), libpam-oath (bench anchor), tzdata (time
 #        zones), mandoc (man lint), nginx and rsyslog (the agent's peers),
-#        pamtester and libpam-wrapper (the pam tier's external client)
+#        pamtester and libpam-wrapper (the pam tier's external client),
+#        openssh-server, openssh-client, sudo, expect, procps (the admin-login
+#        end-to-end tests and demo: real sshd, ssh, sudo, su and login)
 PACKAGES="build-essential pkg-config libpam0g-dev liboath-dev libconfig-dev libssl-dev check \
 libqrencode-dev libcurl4-openssl-dev librelp-dev \
 oathtool libpam-oath bc tzdata mandoc man-db python3 nginx-light rsyslog rsyslog-relp \
-pamtester libpam-wrapper"
+pamtester libpam-wrapper openssh-server openssh-client sudo expect procps"
 
 if [ ! -r /etc/debian_version ] || ! command -v apt-get >/dev/null 2>&1; then
 	echo "make deps: this installs Debian/Ubuntu packages with apt-get; on another" >&2

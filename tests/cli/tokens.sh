@@ -10,7 +10,16 @@ S=$TEST_TMP/store
 # The record file of a user: DIR/users/<sha256 of the name>.
 record_of() { printf '%s/users/%s' "$S" "$(printf '%s' "$1" | sha256sum | cut -c1-64)"; }
 # The secret of a record (hex), the base32 secret of a URI.
-record_secret() { sed -n 's/^secret //p' "$(record_of "$1")"; }
+record_secret() { unseal "$(record_of "$1")" | sed -n 's/^secret //p'; }
+# A record file holds two slots (store.h): a 128-byte header "garde-slot SEQ
+# LEN SHA256" then the text. seal: text on stdin -> a file of slot A only, as
+# the store creates it; unseal FILE: slot A's text (the record as enrolled).
+seal() {
+	t=$(cat; echo x) && t=${t%x}
+	h=$(LC_ALL=C printf 'garde-slot %020d %010d ' 1 "$(printf '%s' "$t" | wc -c)")
+	LC_ALL=C printf '%s%s%20s\n%s' "$h" "$(printf '%s%s' "$h" "$t" | sha256sum | cut -c1-64)" '' "$t"
+}
+unseal() { tail -c +129 "$1" | head -c "$(head -c 42 "$1" | cut -c33-42 | sed 's/^0*//')"; }
 uri_secret() { printf '%s\n' "$1" | sed -n 's/.*[?&]secret=\([A-Z2-7]*\).*/\1/p'; }
 mode_of() { stat -c %a "$1"; }
 AT="2026-11-30 10:00:00 UTC"
@@ -180,7 +189,8 @@ expect_match "$OUT" "^token: +none \(not enrolled\)$" "not enrolled"
 # --- status / unlock / remove round trip ---
 now=$(date +%s)
 rec=$(record_of alice)
-sed -i "s/^end\$/lockout lan 3 $now 0\nlockout elsewhere 5 $now $((now + 720))\nend/" "$rec"
+unseal "$rec" | sed "s/^end\$/lockout lan 3 $now 0\nlockout elsewhere 5 $now $((now + 720))\nend/" \
+	| seal > "$rec.new" && chmod 600 "$rec.new" && mv "$rec.new" "$rec"
 expect_status 0 "status with lockouts" -- $G status alice --store "$S"
 expect_match "$OUT" "^zone lan: 3 failures, the first at " "failures shown"
 expect_match "$OUT" "^zone elsewhere: locked, 12 min left$" "lock shown with the time left"
@@ -204,7 +214,7 @@ expect_match "$OUT" "nothing to unlock" "nothing to unlock"
 expect_status 0 "unlock a source with no state" -- $G unlock --source 203.0.113.9 --store "$S"
 src=$S/sources/$(printf '203.0.113.9' | sha256sum | cut -c1-64)
 printf 'garde-source 1\nsource 203.0.113.9\nfailures 20\nfirst-failure %s\nlocked-until %s\nend\n' \
-	"$now" "$((now + 3600))" > "$src"
+	"$now" "$((now + 3600))" | seal > "$src"
 chmod 600 "$src"
 expect_status 0 "unlock --source" -- $G unlock --source ::ffff:203.0.113.9 --store "$S"
 expect_match "$OUT" "^unlocked source 203.0.113.9 \(was: locked, 60 min left\)$" "source unlocked"

@@ -916,14 +916,15 @@ START_TEST(test_mfa_not_enrolled)
 	script_answers(&sc, "123456", NULL);
 	login("t-mfa", "daemon", "10.20.1.1", &sc, &a, NULL);
 	ck_assert_int_eq(a, PAM_AUTH_ERR);
-	ck_assert_str_eq(sc.prompts, ""); /* no code asked of a user without a token */
+	/* Asked like an enrolled user, so the prompts do not tell who has a token. */
+	ck_assert_str_eq(sc.prompts, "Verification code: \n");
 	expect_denial("mfa_not_enrolled", "admin-mfa");
 
 	/* unknown to NSS: refused, and no lock file for the guessed name */
 	script_answers(&sc, "123456", NULL);
 	login("t-mfa", "garde-no-such-user", "203.0.113.5", &sc, &a, NULL);
 	ck_assert_int_eq(a, PAM_AUTH_ERR);
-	ck_assert_str_eq(sc.prompts, "");
+	ck_assert_str_eq(sc.prompts, "Verification code: \n");
 	expect_denial("mfa_not_enrolled", "admin-mfa");
 	{
 		char lock[PATH_MAX + 256];
@@ -1089,7 +1090,8 @@ START_TEST(test_hostile_users)
 		login("t-mfa", users[i], "203.0.113.9", &sc, &a, &b);
 		ck_assert_msg(a == PAM_AUTH_ERR, "user %zu: auth %d", i, a);
 		ck_assert_msg(b == PAM_PERM_DENIED, "user %zu: account %d", i, b);
-		ck_assert_str_eq(sc.prompts, "");
+		/* asked like anyone else: no hint that the name is unknown */
+		ck_assert_str_eq(sc.prompts, "Verification code: \n");
 		{
 			struct events ev;
 

@@ -1,6 +1,7 @@
-/* test_store.c - records on disk: round trip, trust refusals, corrupt
- * records, hostile user names, O(1) lookup among 100,000 records, and
- * parallel logins under the per-user lock. Runs as root (chown tests). */
+/* test_store.c - records on disk: round trip, the two-slot layout, torn
+ * writes, trust refusals, corrupt records, hostile user names, lock-free
+ * peeks, O(1) lookup among 100,000 records, and parallel logins under the
+ * per-user lock. Runs as root (chown tests). */
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
@@ -15,10 +16,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "lockout.h"
 #include "otp.h"
 #include "runner.h"
 #include "store.h"
+#include "store_slot.h"
 
 static char base[64];        /* the test's temporary directory */
 static char sdir[96];        /* the store inside it */
@@ -85,6 +89,74 @@ static void write_file(const char *path, const char *text, size_t len, mode_t mo
 	close(fd);
 }
 
+/* A record file as the store creates it: slot A only, sequence 1. */
+static void write_record(const char *path, const char *text, size_t len, mode_t mode)
+{
+	char *slot = malloc(STORE_RECORD_MAX);
+
+	ck_assert_ptr_nonnull(slot);
+	ck_assert_uint_le(len, STORE_TEXT_MAX);
+	memcpy(slot + STORE_SLOT_HDR, text, len);
+	ck_assert_int_eq(store_slot_seal(NULL, slot, 1, len), STORE_OK);
+	write_file(path, slot, STORE_SLOT_HDR + len, mode);
+	free(slot);
+}
+
+static off_t file_size(const char *path)
+{
+	struct stat sb;
+
+	ck_assert_int_eq(stat(path, &sb), 0);
+	return sb.st_size;
+}
+
+/* Reads n bytes at off of path into buf. */
+static void read_at(const char *path, off_t off, char *buf, size_t n)
+{
+	int fd = open(path, O_RDONLY);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pread(fd, buf, n, off), (ssize_t)n);
+	close(fd);
+}
+
+static void write_at(const char *path, off_t off, const char *buf, size_t n)
+{
+	int fd = open(path, O_WRONLY);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pwrite(fd, buf, n, off), (ssize_t)n);
+	close(fd);
+}
+
+/* The sequence number in the slot header at off, checked independently of
+ * the store's code: the layout of store.h, and the SHA-256 of the header's
+ * first 43 bytes then the text. 0 when the slot does not verify. */
+static uint64_t slot_seq_at(const char *path, off_t off)
+{
+	static char slot[STORE_RECORD_MAX];
+	unsigned char md[32];
+	char hex[65];
+	unsigned long long seq;
+	unsigned long len;
+	unsigned mdlen, i;
+
+	if (file_size(path) < off + (off_t)STORE_SLOT_HDR)
+		return 0;
+	read_at(path, off, slot, STORE_SLOT_HDR);
+	if (sscanf(slot, "garde-slot %20llu %10lu ", &seq, &len) != 2 || slot[31] != ' ' ||
+	    slot[42] != ' ' || slot[STORE_SLOT_HDR - 1] != '\n' || len > STORE_TEXT_MAX ||
+	    file_size(path) < off + (off_t)(STORE_SLOT_HDR + len))
+		return 0;
+	read_at(path, off + STORE_SLOT_HDR, slot + STORE_SLOT_HDR, len);
+	memmove(slot + 43, slot + STORE_SLOT_HDR, len);
+	ck_assert_int_eq(EVP_Digest(slot, 43 + len, md, &mdlen, EVP_sha256(), NULL), 1);
+	for (i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	read_at(path, off + 43, slot, 64);
+	return memcmp(slot, hex, 64) == 0 ? seq : 0;
+}
+
 static int lock_status(struct store *st, const char *user)
 {
 	struct store_handle *h = NULL;
@@ -124,6 +196,9 @@ START_TEST(round_trip)
 	ck_assert_int_eq(lstat(path, &sb), 0);
 	ck_assert(S_ISREG(sb.st_mode));
 	ck_assert_uint_eq(sb.st_mode & 07777, 0600);
+	/* Slot A only, sequence 1. */
+	ck_assert_uint_eq(slot_seq_at(path, 0), 1);
+	ck_assert_int_lt(sb.st_size, STORE_RECORD_MAX);
 
 	ck_assert_int_eq(store_lock_user(st, "alice", &h), STORE_OK);
 	ck_assert(store_exists(h));
@@ -402,23 +477,37 @@ START_TEST(corrupt_records)
 	ck_assert_int_eq(store_open(sdir, &st), STORE_OK);
 	ck_assert_int_eq(lock_status(st, "alice"), STORE_OK); /* creates users/ */
 	path_of(path, sizeof(path), "users", "alice");
-	write_file(path, good_record, strlen(good_record), 0600);
+	write_record(path, good_record, strlen(good_record), 0600);
 	ck_assert_int_eq(lock_status(st, "alice"), STORE_OK);
-	write_file(path, good_record, strlen(good_record) - 3, 0600);
+	/* A well-sealed slot whose text does not parse. */
+	write_record(path, good_record, strlen(good_record) - 3, 0600);
+	ck_assert_int_eq(lock_status(st, "alice"), STORE_ECORRUPT);
+	/* The bare text, without a slot header. */
+	write_file(path, good_record, strlen(good_record), 0600);
 	ck_assert_int_eq(lock_status(st, "alice"), STORE_ECORRUPT);
 	write_file(path, "", 0, 0600);
 	ck_assert_int_eq(lock_status(st, "alice"), STORE_ECORRUPT);
 	write_file(path, "\x7f" "ELF\x02\x01\x01\0\0\0", 10, 0600);
 	ck_assert_int_eq(lock_status(st, "alice"), STORE_ECORRUPT);
-	big = malloc(STORE_RECORD_MAX + 2);
+	big = malloc(2 * STORE_RECORD_MAX + 2);
 	ck_assert_ptr_nonnull(big);
-	memset(big, 'a', STORE_RECORD_MAX + 1);
-	memcpy(big, good_record, strlen(good_record) - 4); /* a valid start, then too long */
-	write_file(path, big, STORE_RECORD_MAX + 1, 0600);
+	/* Text over STORE_TEXT_MAX: refused even when the digest matches. */
+	memset(big, 'a', 2 * STORE_RECORD_MAX + 1);
+	ck_assert_int_eq(store_slot_seal(NULL, big, 1, STORE_TEXT_MAX + 1), STORE_EINVAL);
+	snprintf(big, STORE_SLOT_HDR, "garde-slot %020d %010u ", 1, STORE_TEXT_MAX + 1);
+	big[STORE_SLOT_HDR - 1] = '\n';
+	write_file(path, big, STORE_RECORD_MAX, 0600);
+	ck_assert_int_eq(lock_status(st, "alice"), STORE_ECORRUPT);
+	/* A file longer than two slots, even with a valid slot A. */
+	memcpy(big + STORE_SLOT_HDR, good_record, strlen(good_record));
+	ck_assert_int_eq(store_slot_seal(NULL, big, 1, strlen(good_record)), STORE_OK);
+	write_file(path, big, 2 * STORE_RECORD_MAX, 0600);
+	ck_assert_int_eq(lock_status(st, "alice"), STORE_OK);
+	write_file(path, big, 2 * STORE_RECORD_MAX + 1, 0600);
 	ck_assert_int_eq(lock_status(st, "alice"), STORE_ECORRUPT);
 	free(big);
 	/* A corrupt record is only replaced by enroll with force. */
-	write_file(path, "garbage\n", 8, 0600);
+	write_record(path, "garbage\n", 8, 0600);
 	{
 		struct otp_token t = totp_token();
 		ck_assert_int_eq(store_enroll(st, "alice", &t, false, 1), STORE_ECORRUPT);
@@ -429,7 +518,7 @@ START_TEST(corrupt_records)
 		ck_assert_int_eq(store_remove(st, "alice"), STORE_OK);
 		ck_assert_int_eq(lock_status(st, "alice"), STORE_OK);
 		/* But never of one refused by the trust rules. */
-		write_file(path, good_record, strlen(good_record), 0644);
+		write_record(path, good_record, strlen(good_record), 0644);
 		ck_assert_int_eq(store_enroll(st, "alice", &t, true, 1), STORE_EMODE);
 		ck_assert_int_eq(store_remove(st, "alice"), STORE_EMODE);
 	}
@@ -501,7 +590,7 @@ START_TEST(many_records_one_open)
 			       "secret %08x3132333435363738\ncounter 0\nlast-step %d\ncreated 1\n"
 			       "last-success 0\nend\n", user, (unsigned)i, i);
 		path_of(path, sizeof(path), "users", user);
-		write_file(path, text, (size_t)len, 0600);
+		write_record(path, text, (size_t)len, 0600);
 	}
 	ck_assert_int_eq(count_entries(users), MANY);
 
@@ -748,6 +837,341 @@ START_TEST(killed_holder_releases)
 }
 END_TEST
 
+/* Sets alice's last step under the lock and commits. */
+static void commit_step(struct store *st, uint64_t step)
+{
+	struct store_handle *h = NULL;
+
+	ck_assert_int_eq(store_lock_user(st, "alice", &h), STORE_OK);
+	store_record(h)->last_step = step;
+	ck_assert_int_eq(store_commit(h), STORE_OK);
+	store_unlock(h);
+}
+
+/* alice's last step, read under the lock and by a peek (which must agree). */
+static uint64_t step_of(struct store *st)
+{
+	static struct store_record rec;
+	struct store_handle *h = NULL;
+	uint64_t step;
+
+	ck_assert_int_eq(store_lock_user(st, "alice", &h), STORE_OK);
+	step = store_record(h)->last_step;
+	store_unlock(h);
+	ck_assert_int_eq(store_peek_user(st, "alice", &rec), STORE_OK);
+	ck_assert_uint_eq(rec.last_step, step);
+	store_record_wipe(&rec);
+	return step;
+}
+
+/* Commits go to the other slot with the next sequence number, in place:
+ * same inode, no temporary file left, the size only grows to two slots. */
+START_TEST(slots_alternate)
+{
+	struct otp_token t = totp_token();
+	struct store *st = NULL;
+	char path[PATH_MAX], users[PATH_MAX];
+	struct stat before, after;
+	uint64_t i;
+
+	ck_assert_int_eq(store_open(sdir, &st), STORE_OK);
+	ck_assert_int_eq(store_enroll(st, "alice", &t, false, 1), STORE_OK);
+	path_of(path, sizeof(path), "users", "alice");
+	ck_assert_uint_eq(slot_seq_at(path, 0), 1);
+	ck_assert_uint_eq(slot_seq_at(path, STORE_RECORD_MAX), 0); /* no slot B yet */
+	ck_assert_int_eq(stat(path, &before), 0);
+	for (i = 2; i <= 7; i++) {
+		commit_step(st, 1000 + i);
+		/* The newest in slot B for even numbers, A for odd; the other
+		 * slot keeps the previous state. */
+		ck_assert_uint_eq(slot_seq_at(path, i % 2 == 0 ? STORE_RECORD_MAX : 0), i);
+		ck_assert_uint_eq(slot_seq_at(path, i % 2 == 0 ? 0 : STORE_RECORD_MAX), i - 1);
+		ck_assert_uint_eq(step_of(st), 1000 + i);
+	}
+	ck_assert_int_eq(stat(path, &after), 0);
+	ck_assert_uint_eq(after.st_ino, before.st_ino);
+	ck_assert_int_gt(after.st_size, STORE_RECORD_MAX);
+	ck_assert_int_le(after.st_size, 2 * STORE_RECORD_MAX);
+	snprintf(users, sizeof(users), "%s/users", sdir);
+	ck_assert_int_eq(count_entries(users), 1);
+	/* Enrolling again writes a new file, slot A only: the old secret does
+	 * not survive in slot B. */
+	ck_assert_int_eq(store_enroll(st, "alice", &t, true, 2), STORE_OK);
+	ck_assert_int_eq(stat(path, &after), 0);
+	ck_assert_uint_ne(after.st_ino, before.st_ino);
+	ck_assert_int_lt(after.st_size, STORE_RECORD_MAX);
+	ck_assert_uint_eq(slot_seq_at(path, 0), 1);
+	ck_assert_uint_eq(step_of(st), 0);
+	commit_step(st, 42);
+	ck_assert_uint_eq(slot_seq_at(path, STORE_RECORD_MAX), 2);
+	ck_assert_uint_eq(step_of(st), 42);
+	store_close(st);
+}
+END_TEST
+
+/* A crash in the middle of a commit damages only the slot being written:
+ * the previous state is read back, and the next commit goes to the
+ * damaged slot. */
+START_TEST(torn_write_reads_previous)
+{
+	struct otp_token t = totp_token();
+	struct store *st = NULL;
+	char path[PATH_MAX], byte;
+
+	ck_assert_int_eq(store_open(sdir, &st), STORE_OK);
+	ck_assert_int_eq(store_enroll(st, "alice", &t, false, 1), STORE_OK);
+	path_of(path, sizeof(path), "users", "alice");
+	commit_step(st, 100); /* slot B, seq 2 */
+	commit_step(st, 200); /* slot A, seq 3 */
+	ck_assert_uint_eq(step_of(st), 200);
+
+	/* One byte of slot A's text flipped: slot B's state. */
+	read_at(path, STORE_SLOT_HDR + 20, &byte, 1);
+	byte ^= 0x20;
+	write_at(path, STORE_SLOT_HDR + 20, &byte, 1);
+	ck_assert_uint_eq(slot_seq_at(path, 0), 0);
+	ck_assert_uint_eq(step_of(st), 100);
+	/* The next commit overwrites the damaged slot with seq 3. */
+	commit_step(st, 300);
+	ck_assert_uint_eq(slot_seq_at(path, 0), 3);
+	ck_assert_uint_eq(slot_seq_at(path, STORE_RECORD_MAX), 2);
+	ck_assert_uint_eq(step_of(st), 300);
+
+	/* Slot B newest, then the file cut in the middle of slot B. */
+	commit_step(st, 400); /* slot B, seq 4 */
+	ck_assert_uint_eq(step_of(st), 400);
+	ck_assert_int_eq(truncate(path, STORE_RECORD_MAX + STORE_SLOT_HDR + 10), 0);
+	ck_assert_uint_eq(step_of(st), 300);
+	/* Cut inside slot B's header. */
+	ck_assert_int_eq(truncate(path, STORE_RECORD_MAX + 40), 0);
+	ck_assert_uint_eq(step_of(st), 300);
+	commit_step(st, 500); /* slot B again, seq 4 */
+	ck_assert_uint_eq(slot_seq_at(path, STORE_RECORD_MAX), 4);
+	ck_assert_uint_eq(step_of(st), 500);
+
+	/* A header whose sequence number was changed to a larger one (only
+	 * the digest binds it): refused, the other slot wins. */
+	write_at(path, STORE_RECORD_MAX + 11 + 18, "9", 1);
+	ck_assert_uint_eq(step_of(st), 300);
+	store_close(st);
+}
+END_TEST
+
+/* No valid slot: refused (fail closed), by the lock and by a peek. */
+START_TEST(both_slots_corrupt)
+{
+	struct otp_token t = totp_token();
+	static struct store_record rec;
+	struct store *st = NULL;
+	struct lockout_slot slot;
+	struct store_handle *h = NULL;
+	char path[PATH_MAX], byte;
+
+	ck_assert_int_eq(store_open(sdir, &st), STORE_OK);
+	ck_assert_int_eq(store_enroll(st, "alice", &t, false, 1), STORE_OK);
+	commit_step(st, 100);
+	path_of(path, sizeof(path), "users", "alice");
+	read_at(path, STORE_SLOT_HDR + 5, &byte, 1);
+	byte ^= 1;
+	write_at(path, STORE_SLOT_HDR + 5, &byte, 1);
+	ck_assert_uint_eq(step_of(st), 100);
+	write_at(path, STORE_RECORD_MAX + 60, "0", 1); /* a digit of slot B's digest */
+	ck_assert_int_eq(lock_status(st, "alice"), STORE_ECORRUPT);
+	ck_assert_int_eq(store_peek_user(st, "alice", &rec), STORE_ECORRUPT);
+	ck_assert_int_eq(store_enroll(st, "alice", &t, false, 2), STORE_ECORRUPT);
+	ck_assert_int_eq(store_enroll(st, "alice", &t, true, 2), STORE_OK);
+	ck_assert_uint_eq(step_of(st), 0);
+
+	/* The same for a source record. */
+	ck_assert_int_eq(store_lock_source(st, "203.0.113.9", &h), STORE_OK);
+	store_source_slot(h)->failures = 3;
+	ck_assert_int_eq(store_commit(h), STORE_OK);
+	ck_assert_int_eq(store_commit(h), STORE_OK);
+	store_unlock(h);
+	ck_assert_int_eq(store_peek_source(st, "203.0.113.9", &slot), STORE_OK);
+	ck_assert_uint_eq(slot.failures, 3);
+	path_of(path, sizeof(path), "sources", "203.0.113.9");
+	write_at(path, 0, "x", 1);
+	ck_assert_int_eq(store_peek_source(st, "203.0.113.9", &slot), STORE_OK);
+	write_at(path, STORE_RECORD_MAX, "x", 1);
+	ck_assert_int_eq(store_peek_source(st, "203.0.113.9", &slot), STORE_ECORRUPT);
+	ck_assert_int_eq(store_lock_source(st, "203.0.113.9", &h), STORE_ECORRUPT);
+	store_close(st);
+}
+END_TEST
+
+static int count_tree(void)
+{
+	static const char *const subs[] = { "users", "sources", "lock" };
+	char path[PATH_MAX];
+	int n = count_entries(sdir);
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/%s", sdir, subs[i]);
+		if (access(path, F_OK) == 0)
+			n += count_entries(path);
+	}
+	return n;
+}
+
+/* A peek reads without the lock and creates nothing: no directory, no
+ * lock file, no record. */
+START_TEST(peek_creates_nothing)
+{
+	const struct policy_lockout_slot lp = { 5, 900, 900 };
+	struct otp_token t = totp_token();
+	static struct store_record rec;
+	struct store *st = NULL;
+	struct store_handle *h = NULL;
+	struct lockout_slot slot;
+	char path[PATH_MAX], other[PATH_MAX];
+	int n;
+
+	/* A new store: store_open makes the directory, peeks nothing more. */
+	ck_assert_int_eq(store_open(sdir, &st), STORE_OK);
+	ck_assert_int_eq(count_tree(), 0);
+	ck_assert_int_eq(store_peek_user(st, "alice", &rec), STORE_ENOENT);
+	ck_assert_int_eq(store_peek_source(st, "203.0.113.9", &slot), STORE_ENOENT);
+	ck_assert_int_eq(count_tree(), 0);
+	ck_assert_int_eq(store_peek_user(st, "", &rec), STORE_EINVAL);
+	ck_assert_int_eq(store_peek_source(st, "", &slot), STORE_EINVAL);
+
+	/* Records of alice and of one source. */
+	ck_assert_int_eq(store_enroll(st, "alice", &t, false, 1), STORE_OK);
+	ck_assert_int_eq(store_lock_user(st, "alice", &h), STORE_OK);
+	lockout_record_failure(store_zone_slot(store_record(h), "lan", &lp, 1000), &lp, 1000);
+	ck_assert_int_eq(store_remember_add(store_record(h), "10.20.1.2", "mail", 5000, 1000),
+			 STORE_OK);
+	ck_assert_int_eq(store_commit(h), STORE_OK);
+	store_unlock(h);
+	ck_assert_int_eq(store_lock_source(st, "203.0.113.9", &h), STORE_OK);
+	lockout_record_failure(store_source_slot(h), &lp, 1000);
+	ck_assert_int_eq(store_commit(h), STORE_OK);
+	store_unlock(h);
+	store_close(st);
+	n = count_tree();
+
+	/* A new handle (a new login) peeks existing and missing records. */
+	ck_assert_int_eq(store_open(sdir, &st), STORE_OK);
+	ck_assert_int_eq(store_peek_user(st, "alice", &rec), STORE_OK);
+	ck_assert(rec.has_token);
+	ck_assert_str_eq(rec.user, "alice");
+	ck_assert_uint_eq(store_zone_find(&rec, "lan")->failures, 1);
+	ck_assert(store_remember_check(&rec, "10.20.1.2", "mail", 2000));
+	store_record_wipe(&rec);
+	ck_assert_int_eq(store_peek_source(st, "203.0.113.9", &slot), STORE_OK);
+	ck_assert_uint_eq(slot.failures, 1);
+	ck_assert_int_eq(store_peek_user(st, "bob", &rec), STORE_ENOENT);
+	ck_assert_int_eq(store_peek_source(st, "198.51.100.1", &slot), STORE_ENOENT);
+	ck_assert_int_eq(count_tree(), n);
+
+	/* The trust rules and the name inside hold for peeks too. */
+	path_of(path, sizeof(path), "users", "alice");
+	ck_assert_int_eq(chmod(path, 0640), 0);
+	ck_assert_int_eq(store_peek_user(st, "alice", &rec), STORE_EMODE);
+	ck_assert_int_eq(chmod(path, 0600), 0);
+	path_of(other, sizeof(other), "users", "bob");
+	ck_assert_int_eq(link(path, other), 0);
+	ck_assert_int_eq(store_peek_user(st, "bob", &rec), STORE_EWRONGUSER);
+	ck_assert_int_eq(unlink(other), 0);
+	ck_assert_int_eq(symlink(path, other), 0);
+	ck_assert_int_eq(store_peek_user(st, "bob", &rec), STORE_ESYMLINK);
+	ck_assert_int_eq(unlink(other), 0);
+	store_close(st);
+	snprintf(path, sizeof(path), "%s/sources", sdir);
+	ck_assert_int_eq(chmod(path, 0730), 0);
+	ck_assert_int_eq(store_open(sdir, &st), STORE_OK);
+	ck_assert_int_eq(store_peek_source(st, "203.0.113.9", &slot), STORE_EMODE);
+	ck_assert_int_eq(store_peek_source(st, "198.51.100.1", &slot), STORE_EMODE);
+	store_close(st);
+	ck_assert_int_eq(chmod(path, 0700), 0);
+	ck_assert_int_eq(count_tree(), n);
+}
+END_TEST
+
+/* Peeks racing commits never see a torn record: every peek succeeds with a
+ * whole record. (The step seen is not asserted to grow: a peek preempted
+ * between its reads of the two slots while two commits complete can read
+ * an older one, which a lock-free read is allowed to.) */
+START_TEST(peek_races_commits)
+{
+	struct otp_token t = totp_token();
+	static struct store_record rec;
+	struct store *st = NULL;
+	int status, peeks = 0;
+	pid_t pid;
+
+	ck_assert_int_eq(store_open(sdir, &st), STORE_OK);
+	ck_assert_int_eq(store_enroll(st, "alice", &t, false, 1), STORE_OK);
+	/* A large record (64 networks, 16 zones with long names): a slot
+	 * spans two pages, so a reader can see one page new, one old. */
+	{
+		const struct policy_history hp = { 90, 24, 64 };
+		const struct policy_lockout_slot lp = { 5, 900, 900 };
+		struct store_handle *h = NULL;
+		struct source src;
+		char ip[32], zone[STORE_NAME_MAX + 1];
+		char path[PATH_MAX];
+		bool changed;
+		int i;
+
+		ck_assert_int_eq(store_lock_user(st, "alice", &h), STORE_OK);
+		for (i = 0; i < STORE_MAX_HISTORY; i++) {
+			snprintf(ip, sizeof(ip), "2001:db8:%x::1", i);
+			ck_assert_int_eq(source_parse(ip, &src), 0);
+			ck_assert_int_eq(store_history_add(store_record(h), &src, &hp, 1000, &changed),
+					 STORE_OK);
+		}
+		memset(zone, 'z', STORE_NAME_MAX);
+		zone[STORE_NAME_MAX] = '\0';
+		for (i = 0; i < STORE_MAX_ZONES; i++) {
+			snprintf(zone, 8, "zone%02d", i);
+			zone[6] = 'z';
+			ck_assert_ptr_nonnull(store_zone_slot(store_record(h), zone, &lp, 1000));
+		}
+		ck_assert_int_eq(store_commit(h), STORE_OK);
+		store_unlock(h);
+		path_of(path, sizeof(path), "users", "alice");
+		ck_assert_int_gt(file_size(path), STORE_RECORD_MAX + 4096);
+	}
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct store *cst = NULL;
+		uint64_t i;
+
+		if (store_open(sdir, &cst) != STORE_OK)
+			_exit(1);
+		for (i = 1; i <= 3000; i++) {
+			struct store_handle *h = NULL;
+
+			if (store_lock_user(cst, "alice", &h) != STORE_OK)
+				_exit(2);
+			store_record(h)->last_step = i;
+			if (store_commit(h) != STORE_OK)
+				_exit(3);
+			store_unlock(h);
+		}
+		_exit(0);
+	}
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		ck_assert_int_eq(store_peek_user(st, "alice", &rec), STORE_OK);
+		ck_assert_uint_le(rec.last_step, 3000);
+		ck_assert_uint_eq(rec.n_history, STORE_MAX_HISTORY);
+		ck_assert_uint_eq(rec.n_zones, STORE_MAX_ZONES);
+		ck_assert(rec.has_token);
+		store_record_wipe(&rec);
+		peeks++;
+	}
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	ck_assert_int_gt(peeks, 0);
+	ck_assert_uint_eq(step_of(st), 3000);
+	store_close(st);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
 	Suite *s = suite_create("store");
@@ -760,6 +1184,11 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, trust_refusals);
 	tcase_add_test(tc, corrupt_records);
 	tcase_add_test(tc, hostile_names);
+	tcase_add_test(tc, slots_alternate);
+	tcase_add_test(tc, torn_write_reads_previous);
+	tcase_add_test(tc, both_slots_corrupt);
+	tcase_add_test(tc, peek_creates_nothing);
+	tcase_add_test(tc, peek_races_commits);
 	tcase_add_test(tc, parallel_same_code_one_wins);
 	tcase_add_test(tc, parallel_wrong_codes_all_counted);
 	tcase_add_test(tc, parallel_wrong_codes_deny_five);

@@ -1,0 +1,278 @@
+/* store_slot.c - the two-slot record file (see store.h): a slot is sealed
+ * with a digest that binds its sequence number, length and text, so that a
+ * reader, locked or not, takes only whole slots and a torn write costs at
+ * most the update being written. */
+#define _GNU_SOURCE /* explicit_bzero */
+#include "store_slot.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+/* The first read of a slot: a typical record (a token, a few zones) fits,
+ * so a slot costs one pread; a larger one costs a second. */
+#define STORE_SLOT_READ 4096
+
+/* --- sealing and checking --- */
+
+#define STORE_SLOT_MAGIC "garde-slot "
+#define STORE_SLOT_SEQ_AT 11   /* 20 digits */
+#define STORE_SLOT_LEN_AT 32   /* 10 digits */
+#define STORE_SLOT_HASH_AT 43  /* 64 hex digits; the digest covers the bytes before */
+#define STORE_SLOT_PAD_AT 107  /* spaces up to the final '\n' */
+
+int store_sha256(const struct evp_md_st *md, const void *a, size_t alen, const void *b,
+		 size_t blen, uint8_t out[32])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned int n = 0;
+	int ok;
+
+	if (ctx == NULL)
+		return STORE_ENOMEM;
+	ok = EVP_DigestInit_ex(ctx, md != NULL ? md : EVP_sha256(), NULL) == 1 &&
+	     EVP_DigestUpdate(ctx, a, alen) == 1 &&
+	     (blen == 0 || EVP_DigestUpdate(ctx, b, blen) == 1) &&
+	     EVP_DigestFinal_ex(ctx, out, &n) == 1 && n == 32;
+	EVP_MD_CTX_free(ctx);
+	return ok ? STORE_OK : STORE_EIO;
+}
+
+/* width decimal digits, zero-padded, at most max. */
+static int store_fixed_u64(const char *s, size_t width, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	for (i = 0; i < width; i++) {
+		unsigned d;
+
+		if (s[i] < '0' || s[i] > '9')
+			return STORE_ECORRUPT;
+		d = (unsigned)(s[i] - '0');
+		if (v > (max - d) / 10)
+			return STORE_ECORRUPT;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return STORE_OK;
+}
+
+int store_slot_seal(const struct evp_md_st *md, char *slot, uint64_t seq, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8_t digest[32];
+	int n, rv;
+	size_t i;
+
+	if (seq == 0 || len > STORE_TEXT_MAX)
+		return STORE_EINVAL;
+	/* snprintf's NUL lands on the first digest byte, written over below. */
+	n = snprintf(slot, STORE_SLOT_HASH_AT + 1, STORE_SLOT_MAGIC "%020llu %010zu ",
+		     (unsigned long long)seq, len);
+	if (n != STORE_SLOT_HASH_AT)
+		return STORE_EINVAL;
+	rv = store_sha256(md, slot, STORE_SLOT_HASH_AT, slot + STORE_SLOT_HDR, len, digest);
+	if (rv != STORE_OK)
+		return rv;
+	for (i = 0; i < sizeof(digest); i++) {
+		slot[STORE_SLOT_HASH_AT + 2 * i] = hex[digest[i] >> 4];
+		slot[STORE_SLOT_HASH_AT + 2 * i + 1] = hex[digest[i] & 15];
+	}
+	memset(slot + STORE_SLOT_PAD_AT, ' ', STORE_SLOT_HDR - 1 - STORE_SLOT_PAD_AT);
+	slot[STORE_SLOT_HDR - 1] = '\n';
+	return STORE_OK;
+}
+
+int store_slot_header(const char *slot, size_t avail, uint64_t *seq, size_t *len)
+{
+	uint64_t s, l;
+	size_t i;
+
+	if (avail < STORE_SLOT_HDR ||
+	    memcmp(slot, STORE_SLOT_MAGIC, sizeof(STORE_SLOT_MAGIC) - 1) != 0 ||
+	    slot[STORE_SLOT_LEN_AT - 1] != ' ' || slot[STORE_SLOT_HASH_AT - 1] != ' ' ||
+	    slot[STORE_SLOT_HDR - 1] != '\n' ||
+	    store_fixed_u64(slot + STORE_SLOT_SEQ_AT, 20, UINT64_MAX, &s) != STORE_OK || s == 0 ||
+	    store_fixed_u64(slot + STORE_SLOT_LEN_AT, 10, STORE_TEXT_MAX, &l) != STORE_OK)
+		return STORE_ECORRUPT;
+	for (i = STORE_SLOT_HASH_AT; i < STORE_SLOT_PAD_AT; i++)
+		if (!((slot[i] >= '0' && slot[i] <= '9') || (slot[i] >= 'a' && slot[i] <= 'f')))
+			return STORE_ECORRUPT;
+	for (; i < STORE_SLOT_HDR - 1; i++)
+		if (slot[i] != ' ')
+			return STORE_ECORRUPT;
+	*seq = s;
+	*len = (size_t)l;
+	return STORE_OK;
+}
+
+bool store_slot_verify(const struct evp_md_st *md, const char *slot, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8_t digest[32];
+	size_t i;
+
+	if (len > STORE_TEXT_MAX ||
+	    store_sha256(md, slot, STORE_SLOT_HASH_AT, slot + STORE_SLOT_HDR, len, digest) !=
+		    STORE_OK)
+		return false;
+	for (i = 0; i < sizeof(digest); i++)
+		if (slot[STORE_SLOT_HASH_AT + 2 * i] != hex[digest[i] >> 4] ||
+		    slot[STORE_SLOT_HASH_AT + 2 * i + 1] != hex[digest[i] & 15])
+			return false;
+	return true;
+}
+
+/* --- reading and writing --- */
+
+/* One slot as read: the first STORE_SLOT_READ bytes in small, the whole
+ * slot in big when its text is longer. */
+struct store_slotbuf {
+	char small[STORE_SLOT_READ];
+	char *big;
+	char *p;      /* small or big */
+	size_t used;  /* bytes read into p (wiped: the text holds the secret) */
+	bool header;  /* the header is well-formed */
+	uint64_t seq;
+	size_t len;
+};
+
+static int store_pread_all(int fd, char *buf, size_t want, off_t off, size_t *got)
+{
+	size_t done = 0;
+
+	while (done < want) {
+		ssize_t n = pread(fd, buf + done, want - done, off + (off_t)done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return STORE_EIO;
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	*got = done;
+	return STORE_OK;
+}
+
+static void store_slotbuf_clear(struct store_slotbuf *b)
+{
+	if (b->p != NULL)
+		explicit_bzero(b->p, b->used);
+	free(b->big);
+	b->big = NULL;
+	b->p = NULL;
+	b->used = 0;
+	b->header = false;
+}
+
+/* Reads slot which of a file of size bytes. A slot that is missing, cut
+ * short or has a bad header is left with header false: not an error. */
+static int store_read_slot(int fd, off_t size, unsigned which, struct store_slotbuf *b)
+{
+	off_t off = (off_t)which * STORE_RECORD_MAX;
+	size_t want, got = 0, more = 0;
+	int rv;
+
+	store_slotbuf_clear(b);
+	b->p = b->small;
+	if (size <= off)
+		return STORE_OK;
+	want = size - off < STORE_SLOT_READ ? (size_t)(size - off) : STORE_SLOT_READ;
+	rv = store_pread_all(fd, b->small, want, off, &got);
+	b->used = got;
+	if (rv != STORE_OK || store_slot_header(b->small, got, &b->seq, &b->len) != STORE_OK)
+		return rv;
+	if (STORE_SLOT_HDR + b->len > got) {
+		if (got < STORE_SLOT_READ) /* the file ends inside the slot */
+			return STORE_OK;
+		b->big = malloc(STORE_RECORD_MAX);
+		if (b->big == NULL)
+			return STORE_ENOMEM;
+		memcpy(b->big, b->small, got);
+		explicit_bzero(b->small, got);
+		b->p = b->big;
+		rv = store_pread_all(fd, b->big + got, STORE_SLOT_HDR + b->len - got,
+				     off + (off_t)got, &more);
+		b->used = got + more;
+		if (rv != STORE_OK || b->used < STORE_SLOT_HDR + b->len)
+			return rv;
+	}
+	b->header = true;
+	return STORE_OK;
+}
+
+int store_slot_read(const struct evp_md_st *md, int fd, off_t size, int tries,
+		    store_parse_fn parse, void *arg, unsigned *which, uint64_t *seq)
+{
+	struct store_slotbuf b[2];
+	struct stat sb;
+	int rv = STORE_ECORRUPT, t, k;
+
+	b[0].big = b[1].big = NULL;
+	b[0].p = b[1].p = NULL;
+	b[0].used = b[1].used = 0;
+	for (t = 0; t < tries && rv == STORE_ECORRUPT; t++) {
+		if (t > 0) {
+			if (fstat(fd, &sb) != 0) {
+				rv = STORE_EIO;
+				break;
+			}
+			size = sb.st_size;
+		}
+		for (k = 0; k < 2; k++) {
+			rv = store_read_slot(fd, size, (unsigned)k, &b[k]);
+			if (rv != STORE_OK)
+				goto out;
+		}
+		rv = STORE_ECORRUPT;
+		/* The newer slot first; the older one only when it is bad. */
+		for (k = 0; k < 2 && rv == STORE_ECORRUPT; k++) {
+			unsigned i = b[1].header && (!b[0].header || b[1].seq > b[0].seq) ? 1u : 0u;
+
+			if (k == 1)
+				i = 1 - i;
+			if (!b[i].header || !store_slot_verify(md, b[i].p, b[i].len))
+				continue;
+			rv = parse(arg, b[i].p + STORE_SLOT_HDR, b[i].len);
+			if (rv == STORE_OK) {
+				*which = i;
+				*seq = b[i].seq;
+			}
+		}
+	}
+out:
+	store_slotbuf_clear(&b[0]);
+	store_slotbuf_clear(&b[1]);
+	return rv;
+}
+
+static int store_pwrite_all(int fd, const char *buf, size_t len, off_t off)
+{
+	while (len > 0) {
+		ssize_t n = pwrite(fd, buf, len, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return STORE_EIO;
+		buf += n;
+		len -= (size_t)n;
+		off += n;
+	}
+	return STORE_OK;
+}
+
+int store_slot_write(int fd, const char *slot, size_t len, unsigned which)
+{
+	if (which > 1 || len > STORE_RECORD_MAX)
+		return STORE_EINVAL;
+	return store_pwrite_all(fd, slot, len, (off_t)which * STORE_RECORD_MAX);
+}
