@@ -107,7 +107,8 @@ test: all $(UNIT_BIN) $(PAM_TEST_BIN) $(PAM_TEST_MOD)
 demo: all
 	@sh scripts/demo.sh
 
-BENCH_BIN = $(B)/bench/pam_bench $(B)/bench/bench_decide $(B)/bench/bench_netset
+BENCH_BIN = $(B)/bench/pam_bench $(B)/bench/bench_decide $(B)/bench/bench_netset \
+            $(B)/bench/bench_store
 $(B)/bench/pam_bench: bench/pam_bench.c $(B)/libgarde.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(B)/libgarde.a -Wl,--no-as-needed $(LIBS) -lpam

@@ -4,7 +4,10 @@
 #     floor), pam_garde with 100,000 enrolled users and a 10,000-prefix
 #     policy, pam_oath with the same 100,000 users, pam_access with the same
 #     10,000 networks;
-#  2. the decision alone, and netset lookups for 10 and 10,000 prefixes.
+#  2. the decision alone, netset lookups for 10 and 10,000 prefixes, and the
+#     token store's login-path operations;
+#  3. garde-agent delivering events to a local rsyslog over RELP, next to a
+#     plain logger/TCP baseline.
 # Medians, never assertions: the machines are shared and noisy.
 set -eu
 cd "$(dirname "$0")/.."
@@ -87,3 +90,9 @@ $B/bench/bench_decide
 echo
 echo "== netset lookups"
 $B/bench/bench_netset
+echo
+echo "== token store (login path)"
+$B/bench/bench_store
+echo
+echo "== event delivery"
+B=$B sh bench/bench_relp.sh

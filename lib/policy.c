@@ -637,46 +637,18 @@ out:
  * and file type check, without the owner and mode rules. */
 static int policy_read_untrusted(const char *path, char **data, size_t *len)
 {
-	char *buf = NULL;
-	size_t used = 0;
 	struct stat st;
-	int fd, rv = TRUST_EIO;
+	int fd, rv;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return errno == ENOENT ? TRUST_ENOENT : TRUST_EIO;
 	if (fstat(fd, &st) != 0)
-		goto out;
-	if (!S_ISREG(st.st_mode)) {
+		rv = TRUST_EIO;
+	else if (!S_ISREG(st.st_mode))
 		rv = TRUST_ETYPE;
-		goto out;
-	}
-	buf = malloc(POLICY_MAX_BYTES + 1);
-	if (buf == NULL) {
-		rv = TRUST_ENOMEM;
-		goto out;
-	}
-	for (;;) {
-		ssize_t n = read(fd, buf + used, POLICY_MAX_BYTES + 1 - used);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			goto out;
-		if (n == 0)
-			break;
-		used += (size_t)n;
-		if (used > POLICY_MAX_BYTES) {
-			rv = TRUST_ETOOBIG;
-			goto out;
-		}
-	}
-	buf[used] = '\0';
-	*data = buf;
-	*len = used;
-	buf = NULL;
-	rv = TRUST_OK;
-out:
-	free(buf);
+	else
+		rv = trust_read_fd(fd, POLICY_MAX_BYTES, data, len);
 	close(fd);
 	return rv;
 }

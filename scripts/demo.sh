@@ -47,6 +47,9 @@ echo "Why was the cafe login challenged? garde explain says:"
 $garde explain --policy "$policy" --user bob --service dovecot --rhost 198.51.100.23 \
 	--groups staff --at 2026-11-30T10:00:00Z
 echo
+echo "Real PAM logins through pam_garde.so (scripts/demo_pam.sh):"
+B=${B:-build} sh scripts/demo_pam.sh
+echo
 echo "An admin ssh login for real: sshd and ssh on loopback, in a private mount namespace"
 echo "(scripts/demo_admin_ssh.sh):"
 B=${B:-build} sh scripts/demo_admin_ssh.sh

@@ -13,7 +13,7 @@ set -eu
 PACKAGES="build-essential pkg-config libpam0g-dev liboath-dev libconfig-dev libssl-dev check \
 libqrencode-dev libcurl4-openssl-dev librelp-dev \
 oathtool libpam-oath bc tzdata mandoc man-db python3 nginx-light rsyslog rsyslog-relp \
-pamtester libpam-wrapper openssh-server openssh-client sudo expect procps"
+pamtester libpam-wrapper libnss-wrapper openssh-server openssh-client sudo expect procps"
 
 if [ ! -r /etc/debian_version ] || ! command -v apt-get >/dev/null 2>&1; then
 	echo "make deps: this installs Debian/Ubuntu packages with apt-get; on another" >&2
