@@ -4,6 +4,8 @@
  *   sync.c          pull (libcurl, ETag) and apply (push): verify the signature
  *                   before parsing, anti-rollback, expiry, validation, atomic install
  *   intake.c        spool -> journal (fsync before the spool file is removed)
+ *   privsep.c       `run` as root with `user`: the privileged side (install,
+ *                   intake, bounds) and the unprivileged worker (network)
  *   sink_*.c        relp, syslog (RFC 5424 over TCP/TLS, octet counting), http
  *   deliver.c       per-sink checkpoints into the journal, retries with backoff
  *   state.c         the agent's state file and `status` JSON
@@ -19,6 +21,11 @@
 #include <stdint.h>
 
 #define AGENT_DEFAULT_CONFIG "/etc/garde/agent.conf"
+/* STATE_DIR/worker: what the delivery and fetch side writes (the sinks'
+ * checkpoints, the staged download). Under `run` with `user` it is the only
+ * place the unprivileged worker can write; the rest of STATE_DIR (state,
+ * lock, dropped, the default journal) is the privileged side's. */
+#define AGENT_WORKER_DIR "worker"
 #define AGENT_MAX_KEYS 16
 #define AGENT_MAX_SINKS 16
 

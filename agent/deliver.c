@@ -1,10 +1,14 @@
 /* deliver.c - checkpoints, batches, retries and bounds (see deliver.h).
  *
  * Each sink has a checkpoint: the seq of the last journal record its
- * collector acknowledged, in STATE_DIR/checkpoint.NAME ("garde-checkpoint
- * 1 SEQ"), rewritten atomically (temp file, fsync, rename) after each
- * acknowledged batch and never before. A crash between the acknowledgement
- * and the rename resends that one batch: the only duplicates. */
+ * collector acknowledged, in STATE_DIR/worker/checkpoint.NAME
+ * ("garde-checkpoint 1 SEQ"), rewritten atomically (temp file, fsync,
+ * rename) after each acknowledged batch and never before. A crash between
+ * the acknowledgement and the rename resends that one batch: the only
+ * duplicates. Checkpoints are written by whoever sends (the worker under
+ * privilege separation) and only read by the journal's writer, which
+ * treats them as hostile input: a lie can at worst make it compact records
+ * a sink had not delivered, which the liar could have withheld anyway. */
 #define _GNU_SOURCE
 #include "deliver.h"
 
@@ -51,18 +55,24 @@ struct dsink {
 
 struct agent_delivery {
 	const struct agent_config *cfg;
-	struct journal *j;
-	struct intake *in;
+	enum agent_delivery_role role;
+	struct journal *j;         /* the writer; NULL for an observer and DELIVERY_SEND */
+	struct intake *in;         /* NULL in DELIVERY_SEND */
 	size_t n;
 	struct dsink sinks[AGENT_MAX_SINKS];
 	uint64_t dropped;          /* total, kept in STATE_DIR/dropped */
 	char *dropped_path;
 	uint64_t jmax, jhard;
+	uint64_t generation;       /* of the journal file: +1 per compaction */
 	char hostname[256];
 	/* Another agent holds the journal (`status` next to `run`): this one
 	 * only reads, and reports what it read. */
 	bool observer;
-	uint64_t obs_anchor, obs_last, obs_size;
+	uint64_t obs_size;
+	/* Without the writer (observer, DELIVERY_SEND): the journal as read or
+	 * as announced. */
+	uint64_t view_anchor, view_last, view_gen;
+	int jfd;                   /* DELIVERY_SEND: read-only, -1 until announced */
 };
 
 void deliver_log(const char *fmt, ...)
@@ -86,12 +96,12 @@ static uint64_t now_ms(void)
 
 static uint64_t d_last(const struct agent_delivery *d)
 {
-	return d->observer ? d->obs_last : journal_last_seq(d->j);
+	return d->j != NULL ? journal_last_seq(d->j) : d->view_last;
 }
 
 static uint64_t d_anchor(const struct agent_delivery *d)
 {
-	return d->observer ? d->obs_anchor : journal_anchor_seq(d->j);
+	return d->j != NULL ? journal_anchor_seq(d->j) : d->view_anchor;
 }
 
 /* Reads what a running agent's journal holds, without writing to it. */
@@ -105,10 +115,10 @@ static int observe(struct agent_delivery *d, char *why, size_t whylen)
 	if (journal_reader_open(d->cfg->journal, &r, why, whylen) != JOURNAL_OK)
 		return -1;
 	d->observer = true;
-	d->obs_anchor = d->obs_last = journal_reader_anchor(r, NULL);
+	d->view_anchor = d->view_last = journal_reader_anchor(r, NULL);
 	while ((rv = journal_reader_next(r, &rec)) != 0) {
 		if (rv == 1)
-			d->obs_last = rec.seq;
+			d->view_last = rec.seq;
 		else if (rv != JOURNAL_EFORMAT)
 			break; /* a torn tail is the running agent's write in progress */
 	}
@@ -126,12 +136,19 @@ static int counter_load(const char *path, uint64_t *seq)
 	char buf[128];
 	const char *magic = "garde-checkpoint 1 ";
 	uint64_t v = 0;
+	struct stat st;
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* Possibly another user's file (the worker's checkpoints, read by the
+	 * privileged side): a FIFO must not block, a link is not followed. */
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 
 	*seq = 0;
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -1;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -1;
+	}
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
@@ -159,9 +176,16 @@ static int counter_save(const char *path, uint64_t value)
 	char tmp[4200], line[64];
 	int fd, n, rv = -1;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
 	n = snprintf(line, sizeof(line), "garde-checkpoint 1 %" PRIu64 "\n", value);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	/* A stale temp file (a crash; or one `forward` left as root where the
+	 * worker now writes) is removed, then created exclusively. 0644: a
+	 * count is no secret, and the journal's writer reads the worker's. */
+	(void)unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		goto out;
 	if (write(fd, line, (size_t)n) != n || fsync(fd) != 0)
@@ -178,6 +202,27 @@ out:
 	if (fd >= 0)
 		close(fd);
 	return rv;
+}
+
+/* A sink's checkpoint, clamped to the journal: 1 found, 0 missing (or
+ * unreadable: logged when log is set), and *seq is then the anchor. The
+ * place before STATE_DIR/worker/ is read when the new one has none. */
+static int checkpoint_load(struct agent_delivery *d, struct dsink *s, bool log, uint64_t *seq)
+{
+	char old[4200];
+	int rv = counter_load(s->cp_path, seq);
+
+	if (rv == 0 && (size_t)snprintf(old, sizeof(old), "%s/checkpoint.%s", d->cfg->state_dir,
+					s->conf->name) < sizeof(old))
+		rv = counter_load(old, seq);
+	if (rv < 0 && log) {
+		/* Resending is the safe direction: at least once. */
+		deliver_log("%s: unreadable checkpoint: sink %s starts again from the oldest "
+			    "journal record (duplicates possible)", s->cp_path, s->conf->name);
+	}
+	if (rv <= 0)
+		*seq = d_anchor(d);
+	return rv > 0;
 }
 
 static int checkpoint_save(struct dsink *s)
@@ -207,7 +252,6 @@ static int sink_open(struct agent_delivery *d, struct dsink *s, const struct age
 	char swhy[256];
 	uint64_t seq = 0;
 	size_t batch;
-	int rv;
 
 	s->conf = conf;
 	s->ops = ops_for(conf->type);
@@ -216,10 +260,16 @@ static int sink_open(struct agent_delivery *d, struct dsink *s, const struct age
 		snprintf(why, whylen, "sink %s: unknown type", conf->name);
 		return -1;
 	}
-	if (asprintf(&s->cp_path, "%s/checkpoint.%s", d->cfg->state_dir, conf->name) < 0) {
+	if (asprintf(&s->cp_path, "%s/" AGENT_WORKER_DIR "/checkpoint.%s", d->cfg->state_dir,
+		     conf->name) < 0) {
 		s->cp_path = NULL;
 		snprintf(why, whylen, "out of memory");
 		return -1;
+	}
+	if (d->role == DELIVERY_INTAKE) {
+		/* Only the checkpoint, for the bounds: no network, no TLS here. */
+		(void)checkpoint_load(d, s, false, &s->acked);
+		return 0;
 	}
 	s->msgs = calloc(batch, sizeof(*s->msgs));
 	s->arena = malloc(BATCH_BYTES + JOURNAL_MAX_JSON);
@@ -232,15 +282,10 @@ static int sink_open(struct agent_delivery *d, struct dsink *s, const struct age
 			 conf->name, swhy);
 		return -1;
 	}
-	rv = counter_load(s->cp_path, &seq);
-	if (rv < 0) {
-		/* Resending is the safe direction: at least once. */
-		deliver_log("%s: unreadable checkpoint: sink %s starts again from the oldest "
-			    "journal record (duplicates possible)", s->cp_path, conf->name);
-		seq = d_anchor(d);
-	} else if (rv == 0) {
-		seq = d_anchor(d);
-	}
+	(void)checkpoint_load(d, s, true, &seq);
+	s->acked = seq;
+	if (d->role == DELIVERY_SEND)
+		return 0; /* checked against the journal when it is announced */
 	if (seq > d_last(d)) {
 		deliver_log("%s: checkpoint %" PRIu64 " is past the journal's last record %" PRIu64
 			    " (a new journal?): sink %s starts from its oldest record", s->cp_path,
@@ -251,11 +296,11 @@ static int sink_open(struct agent_delivery *d, struct dsink *s, const struct age
 	return 0;
 }
 
-int agent_delivery_open(const struct agent_config *cfg, struct agent_delivery **out, char *why,
-			size_t whylen)
+int agent_delivery_open(const struct agent_config *cfg, enum agent_delivery_role role,
+			struct agent_delivery **out, char *why, size_t whylen)
 {
 	struct agent_delivery *d = calloc(1, sizeof(*d));
-	char note[512];
+	char note[512], wdir[4200];
 	int rv = -1;
 
 	*out = NULL;
@@ -264,6 +309,9 @@ int agent_delivery_open(const struct agent_config *cfg, struct agent_delivery **
 		return -1;
 	}
 	d->cfg = cfg;
+	d->role = role;
+	d->jfd = -1;
+	d->generation = 1;
 	d->jmax = cfg->journal_max ? cfg->journal_max : DEFAULT_JOURNAL_MAX;
 	d->jhard = cfg->journal_hard ? cfg->journal_hard : DEFAULT_JOURNAL_HARD;
 	if (d->jhard < d->jmax)
@@ -277,28 +325,38 @@ int agent_delivery_open(const struct agent_config *cfg, struct agent_delivery **
 			 strerror(errno));
 		goto out;
 	}
-	if (asprintf(&d->dropped_path, "%s/dropped", cfg->state_dir) < 0) {
-		d->dropped_path = NULL;
-		snprintf(why, whylen, "out of memory");
+	/* 0755: the journal's writer reads the checkpoints without any
+	 * privilege over the worker's files (the unit grants none). */
+	if ((size_t)snprintf(wdir, sizeof(wdir), "%s/" AGENT_WORKER_DIR, cfg->state_dir) >=
+	    sizeof(wdir) || (mkdir(wdir, 0755) != 0 && errno != EEXIST)) {
+		snprintf(why, whylen, "%s/" AGENT_WORKER_DIR ": cannot create: %s", cfg->state_dir,
+			 strerror(errno));
 		goto out;
 	}
-	if (counter_load(d->dropped_path, &d->dropped) < 0)
-		deliver_log("%s: unreadable; the dropped count starts again from 0", d->dropped_path);
-	rv = journal_open(cfg->journal, &d->j, note, sizeof(note), why, whylen);
-	if (rv == JOURNAL_EBUSY) {
-		rv = observe(d, why, whylen);
-		if (rv != 0)
+	if (role != DELIVERY_SEND) {
+		if (asprintf(&d->dropped_path, "%s/dropped", cfg->state_dir) < 0) {
+			d->dropped_path = NULL;
+			snprintf(why, whylen, "out of memory");
 			goto out;
+		}
+		if (counter_load(d->dropped_path, &d->dropped) < 0)
+			deliver_log("%s: unreadable; the dropped count starts again from 0",
+				    d->dropped_path);
+		rv = journal_open(cfg->journal, &d->j, note, sizeof(note), why, whylen);
+		if (rv == JOURNAL_EBUSY && role == DELIVERY_WHOLE) {
+			rv = observe(d, why, whylen);
+			if (rv != 0)
+				goto out;
+		} else if (rv != JOURNAL_OK) {
+			rv = -1;
+			goto out;
+		}
 		rv = -1;
-	} else if (rv != JOURNAL_OK) {
-		rv = -1;
-		goto out;
+		if (note[0] != '\0')
+			deliver_log("%s", note);
+		if (intake_open(cfg->spool, &d->in, why, whylen) != 0)
+			goto out;
 	}
-	rv = -1;
-	if (note[0] != '\0')
-		deliver_log("%s", note);
-	if (intake_open(cfg->spool, &d->in, why, whylen) != 0)
-		goto out;
 	for (size_t i = 0; i < cfg->n_sinks; i++) {
 		d->n++;
 		if (sink_open(d, &d->sinks[i], &cfg->sinks[i], why, whylen) != 0)
@@ -328,16 +386,34 @@ void agent_delivery_close(struct agent_delivery *d)
 	}
 	intake_close(d->in);
 	journal_close(d->j);
+	if (d->jfd >= 0)
+		close(d->jfd);
 	free(d->dropped_path);
 	free(d);
 }
 
 /* ---------------------------------------------------------- bounds */
 
+/* DELIVERY_INTAKE: what the worker has acknowledged, from its files. */
+static void refresh_acked(struct agent_delivery *d)
+{
+	uint64_t anchor = d_anchor(d), last = d_last(d);
+
+	for (size_t i = 0; i < d->n; i++) {
+		struct dsink *s = &d->sinks[i];
+		(void)checkpoint_load(d, s, false, &s->acked);
+		/* Past the end: not this journal's (or a lie): nothing delivered. */
+		if (s->acked > last || s->acked < anchor)
+			s->acked = anchor;
+	}
+}
+
 static uint64_t min_acked(struct agent_delivery *d)
 {
 	uint64_t m = d_last(d);
 
+	if (d->role == DELIVERY_INTAKE)
+		refresh_acked(d);
 	for (size_t i = 0; i < d->n; i++)
 		if (d->sinks[i].acked < m)
 			m = d->sinks[i].acked;
@@ -347,6 +423,7 @@ static uint64_t min_acked(struct agent_delivery *d)
 /* The file was replaced: readers reopen; known positions move by the shift. */
 static void after_trim(struct agent_delivery *d, const struct journal_trim *t)
 {
+	d->generation++;
 	for (size_t i = 0; i < d->n; i++) {
 		struct dsink *s = &d->sinks[i];
 		journal_reader_close(s->rd);
@@ -354,7 +431,10 @@ static void after_trim(struct agent_delivery *d, const struct journal_trim *t)
 		if (s->acked < t->upto_seq) {
 			s->acked = t->upto_seq;
 			s->ack_pos = false;
-			(void)checkpoint_save(s);
+			/* The worker's file is the worker's to move (it learns of the
+			 * new anchor with the new descriptor). */
+			if (d->role == DELIVERY_WHOLE)
+				(void)checkpoint_save(s);
 		} else if (s->ack_pos) {
 			s->ack_off -= (uint64_t)t->shift;
 			s->ack_line -= t->removed;
@@ -430,7 +510,7 @@ int agent_delivery_intake(struct agent_delivery *d)
 {
 	int total = 0, n;
 
-	if (d->observer)
+	if (d->observer || d->j == NULL)
 		return 0;
 	do {
 		n = intake_run(d->in, d->j, INTAKE_BATCH);
@@ -442,22 +522,94 @@ int agent_delivery_intake(struct agent_delivery *d)
 	return total;
 }
 
+void agent_delivery_journal_info(struct agent_delivery *d, struct agent_journal_info *info)
+{
+	info->generation = d->generation;
+	info->anchor_seq = d_anchor(d);
+	info->last_seq = d_last(d);
+}
+
+int agent_delivery_journal_fd(struct agent_delivery *d)
+{
+	int fd = d->j != NULL ? journal_open_rdonly(d->j) : JOURNAL_EINVAL;
+
+	if (fd < 0)
+		deliver_log("%s: cannot open it for the worker: %s", d->cfg->journal,
+			    journal_strerror(fd));
+	return fd;
+}
+
+int agent_delivery_journal(struct agent_delivery *d, const struct agent_journal_info *info,
+			   int fd)
+{
+	bool first = d->jfd < 0;
+
+	if (d->role != DELIVERY_SEND || (fd < 0 && (first || info->generation != d->view_gen))) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (fd >= 0) {
+		/* A new file (the first, or a compaction): positions are byte
+		 * offsets in the old one; start over and skip by seq. */
+		if (d->jfd >= 0)
+			close(d->jfd);
+		d->jfd = fd;
+		for (size_t i = 0; i < d->n; i++) {
+			journal_reader_close(d->sinks[i].rd);
+			d->sinks[i].rd = NULL;
+			d->sinks[i].ack_pos = false;
+		}
+	}
+	d->view_gen = info->generation;
+	d->view_anchor = info->anchor_seq;
+	d->view_last = info->last_seq > info->anchor_seq ? info->last_seq : info->anchor_seq;
+	for (size_t i = 0; i < d->n; i++) {
+		struct dsink *s = &d->sinks[i];
+		if (first && s->acked > d->view_last) {
+			deliver_log("%s: checkpoint %" PRIu64 " is past the journal's last record %"
+				    PRIu64 " (a new journal?): sink %s starts from its oldest record",
+				    s->cp_path, s->acked, d->view_last, s->conf->name);
+			s->acked = d->view_anchor;
+			(void)checkpoint_save(s);
+		} else if (s->acked < d->view_anchor) {
+			/* Compacted or dropped by the writer: gone, not pending. */
+			s->acked = d->view_anchor;
+			s->ack_pos = false;
+			(void)checkpoint_save(s);
+		}
+	}
+	return 0;
+}
+
 /* ---------------------------------------------------------- sending */
 
 static int sink_reader(struct agent_delivery *d, struct dsink *s)
 {
 	char why[512];
 
+	int rv;
+
 	if (s->rd != NULL)
 		return 0;
-	if (journal_reader_open(journal_path(d->j), &s->rd, why, sizeof(why)) != JOURNAL_OK) {
+	if (d->j != NULL) {
+		rv = journal_reader_open(journal_path(d->j), &s->rd, why, sizeof(why));
+	} else {
+		/* The worker: its own descriptor of the one it was handed, for
+		 * the reader to own. */
+		int fd = fcntl(d->jfd, F_DUPFD_CLOEXEC, 0);
+		rv = fd < 0 ? JOURNAL_EIO
+			    : journal_reader_fdopen(fd, d->cfg->journal, &s->rd, why, sizeof(why));
+		if (fd < 0)
+			snprintf(why, sizeof(why), "%s: %s", d->cfg->journal, strerror(errno));
+	}
+	if (rv != JOURNAL_OK) {
 		deliver_log("sink %s: %s", s->conf->name, why);
 		return -1;
 	}
+	/* A new reader stands after the header: the oldest record. */
 	if (s->ack_pos)
 		journal_reader_seek(s->rd, s->ack_off, s->ack_line);
-	else
-		journal_reader_seek(s->rd, journal_header_len(d->j), 2);
 	return 0;
 }
 
@@ -466,6 +618,7 @@ static long sink_fill(struct agent_delivery *d, struct dsink *s, uint64_t *end_o
 		      uint64_t *end_line)
 {
 	size_t batch = s->conf->batch ? s->conf->batch : 500, n = 0, used = 0;
+	uint64_t last = d_last(d);
 	struct journal_record rec;
 
 	if (sink_reader(d, s) != 0)
@@ -474,6 +627,12 @@ static long sink_fill(struct agent_delivery *d, struct dsink *s, uint64_t *end_o
 		int r = journal_reader_next(s->rd, &rec);
 		if (r == 0 || r == JOURNAL_ETORN)
 			break;
+		if (r == 1 && rec.seq > last) {
+			/* Written but not yet announced (the writer's fsync may still
+			 * be to come): read it again next time. */
+			journal_reader_seek(s->rd, rec.offset, rec.line);
+			break;
+		}
 		if (r == JOURNAL_EFORMAT) {
 			if (!s->bad_logged)
 				deliver_log("%s:%" PRIu64 ": damaged record skipped by sink %s; run "
@@ -527,7 +686,7 @@ int agent_delivery_send(struct agent_delivery *d)
 	uint64_t now = now_ms(), last = d_last(d);
 	int more = 0;
 
-	if (d->observer)
+	if (d->observer || d->role == DELIVERY_INTAKE || (d->j == NULL && d->jfd < 0))
 		return 0;
 	for (size_t i = 0; i < d->n; i++) {
 		struct dsink *s = &d->sinks[i];
@@ -566,14 +725,14 @@ int agent_delivery_send(struct agent_delivery *d)
 
 int agent_delivery_wait_fd(struct agent_delivery *d)
 {
-	return intake_wait_fd(d->in);
+	return d->in != NULL ? intake_wait_fd(d->in) : -1;
 }
 
 unsigned agent_delivery_next_retry_ms(struct agent_delivery *d)
 {
 	uint64_t now = now_ms(), last = d_last(d), best = RESCAN_MS;
 
-	if (d->observer)
+	if (d->observer || d->role == DELIVERY_INTAKE)
 		return RESCAN_MS;
 
 	for (size_t i = 0; i < d->n; i++) {
@@ -593,7 +752,7 @@ void agent_delivery_status_json(struct agent_delivery *d, struct json_buf *jb)
 	uint64_t last = d_last(d);
 
 	json_key(jb, "spool_depth");
-	json_int(jb, (int64_t)intake_depth(d->in));
+	json_int(jb, (int64_t)(d->in != NULL ? intake_depth(d->in) : 0));
 	json_key(jb, "journal_bytes");
 	json_int(jb, (int64_t)(d->observer ? d->obs_size : journal_size(d->j)));
 	json_key(jb, "dropped");

@@ -103,7 +103,7 @@ static int cmd_forward(const struct agent_config *cfg)
 	char why[SYNC_WHY_MAX];
 	int rv = EXIT_FAILED, moved, more;
 
-	if (agent_delivery_open(cfg, &d, why, sizeof(why)) != 0) {
+	if (agent_delivery_open(cfg, DELIVERY_WHOLE, &d, why, sizeof(why)) != 0) {
 		fprintf(stderr, "garde-agent forward: %s\n", why);
 		return EXIT_FAILED;
 	}
@@ -142,7 +142,8 @@ static int cmd_status(const struct agent_config *cfg)
 	json_key(&jb, "policy_target");
 	json_str(&jb, cfg->policy_target);
 	state_status_json(&st, &jb);
-	if (agent_delivery_open(cfg, &d, why, sizeof(why)) == 0) {
+	/* Next to a running agent this only reads (it holds the journal). */
+	if (agent_delivery_open(cfg, DELIVERY_WHOLE, &d, why, sizeof(why)) == 0) {
 		agent_delivery_status_json(d, &jb);
 	} else {
 		json_key(&jb, "delivery_error");
@@ -197,15 +198,23 @@ static void run_sync(const struct agent_config *cfg, const struct sync_keys *key
 		status >= 0 ? "ok" : status == SYNC_EREFUSED ? "refused" : "failed", why);
 }
 
-static int run_loop(const struct agent_config *cfg, const struct sync_keys *keys, int chan,
-		    struct agent_delivery *d, int sfd)
+/* w == NULL: everything in this process. Else the worker of privsep.h:
+ * the privileged side does the spool and the journal and says when the
+ * journal grew, on w->journal. */
+static int run_loop(const struct agent_config *cfg, const struct sync_keys *keys,
+		    const struct privsep_worker *w, struct agent_delivery *d, int sfd)
 {
 	int64_t next_poll = cfg->policy_url != NULL ? now_ms() : INT64_MAX;
+	int chan = w != NULL ? w->chan : -1;
 	bool stop = false;
 
-	fprintf(stderr, "garde-agent: running (pid %ld)\n", (long)getpid());
+	fprintf(stderr, "garde-agent: running (pid %ld%s)\n", (long)getpid(),
+		w != NULL ? ", unprivileged worker" : "");
 	while (!stop) {
-		struct pollfd pfd[2] = { { sfd, POLLIN, 0 }, { agent_delivery_wait_fd(d), POLLIN, 0 } };
+		struct pollfd pfd[2] = {
+			{ sfd, POLLIN, 0 },
+			{ w != NULL ? w->journal : agent_delivery_wait_fd(d), POLLIN, 0 },
+		};
 		struct signalfd_siginfo si;
 		int64_t wait_ms, now;
 		int more;
@@ -214,7 +223,7 @@ static int run_loop(const struct agent_config *cfg, const struct sync_keys *keys
 			run_sync(cfg, keys, chan);
 			next_poll = next_poll_at(cfg);
 		}
-		if (agent_delivery_intake(d) < 0)
+		if (w == NULL && agent_delivery_intake(d) < 0)
 			fprintf(stderr, "garde-agent: the journal cannot be written; events stay in the spool\n");
 		more = agent_delivery_send(d);
 		now = now_ms();
@@ -225,6 +234,8 @@ static int run_loop(const struct agent_config *cfg, const struct sync_keys *keys
 			fprintf(stderr, "garde-agent: poll: %s\n", strerror(errno));
 			return EXIT_FAILED;
 		}
+		if (w != NULL && pfd[1].revents != 0 && privsep_journal_recv(w->journal, d) < 0)
+			return EXIT_FAILED;
 		/* Signals are read here, between batches: SIGTERM never cuts a
 		 * batch in flight. */
 		while ((pfd[0].revents & POLLIN) && read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
@@ -243,12 +254,13 @@ static int run_loop(const struct agent_config *cfg, const struct sync_keys *keys
 static int cmd_run(const struct agent_config *cfg, const struct sync_keys *keys)
 {
 	struct agent_delivery *d = NULL;
+	struct privsep_worker w = { -1, -1 };
 	char why[SYNC_WHY_MAX];
 	bool separate = cfg->user != NULL && geteuid() == 0;
 	uid_t uid = 0;
 	gid_t gid = 0;
 	sigset_t mask;
-	int sfd = -1, chan = -1, rv = EXIT_FAILED;
+	int sfd = -1, rv = EXIT_FAILED;
 
 	/* Blocked before the fork: both processes read them from a signalfd. */
 	sigemptyset(&mask);
@@ -267,17 +279,13 @@ static int cmd_run(const struct agent_config *cfg, const struct sync_keys *keys)
 			fprintf(stderr, "garde-agent run: %s\n", why);
 			return EXIT_USAGE;
 		}
-		/* The worker keeps its checkpoints, journal and downloads in the
-		 * state directory; systemd's StateDirectory= makes it root's. */
-		if ((mkdir(cfg->state_dir, 0750) != 0 && errno != EEXIST) ||
-		    chown(cfg->state_dir, uid, gid) != 0) {
-			fprintf(stderr, "garde-agent run: %s: cannot give it to user '%s': %s\n",
-				cfg->state_dir, cfg->user, strerror(errno));
+		if (privsep_prepare(cfg, uid, gid, why, sizeof(why)) != 0) {
+			fprintf(stderr, "garde-agent run: %s\n", why);
 			return EXIT_FAILED;
 		}
-		status = privsep_fork(cfg, keys, &chan, why, sizeof(why));
+		status = privsep_fork(cfg, keys, &w, why, sizeof(why));
 		if (status >= 0)
-			return status; /* the installer, after the worker exited */
+			return status; /* the privileged side, after the worker exited */
 		if (status == -2) {
 			fprintf(stderr, "garde-agent run: %s\n", why);
 			return EXIT_FAILED;
@@ -288,9 +296,13 @@ static int cmd_run(const struct agent_config *cfg, const struct sync_keys *keys)
 		fprintf(stderr, "garde-agent run: signalfd: %s\n", strerror(errno));
 		goto out;
 	}
-	/* Opened with the privileges the spool and the journal need, then
-	 * dropped before the first byte comes off the network. */
-	if (agent_delivery_open(cfg, &d, why, sizeof(why)) != 0) {
+	/* Opened with the privileges the spool, the journal and the sinks'
+	 * credentials need, then (the worker) dropped before the first byte
+	 * comes off the network. The worker opens no spool and no journal:
+	 * the privileged side does the intake and passes a read-only
+	 * descriptor of the journal. */
+	if (agent_delivery_open(cfg, separate ? DELIVERY_SEND : DELIVERY_WHOLE, &d, why,
+				sizeof(why)) != 0) {
 		fprintf(stderr, "garde-agent run: %s\n", why);
 		goto out;
 	}
@@ -298,13 +310,15 @@ static int cmd_run(const struct agent_config *cfg, const struct sync_keys *keys)
 		fprintf(stderr, "garde-agent run: %s\n", why);
 		goto out;
 	}
-	rv = run_loop(cfg, keys, chan, d, sfd);
+	rv = run_loop(cfg, keys, separate ? &w : NULL, d, sfd);
 out:
 	agent_delivery_close(d);
 	if (sfd >= 0)
 		close(sfd);
-	if (chan >= 0)
-		close(chan);
+	if (w.chan >= 0)
+		close(w.chan);
+	if (w.journal >= 0)
+		close(w.journal);
 	return rv;
 }
 

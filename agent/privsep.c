@@ -1,6 +1,7 @@
 /* privsep.c - the installer and worker processes of `run` (privsep.h). */
 #define _GNU_SOURCE /* setresuid, setresgid */
 #include "privsep.h"
+#include "deliver.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,8 +20,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define PRIVSEP_STAGED "staged.conf"
-#define PRIVSEP_STAGED_SIG "staged.conf.sig"
+/* In STATE_DIR/worker: the worker's to write, the installer's to read as
+ * untrusted input. */
+#define PRIVSEP_STAGED AGENT_WORKER_DIR "/staged.conf"
+#define PRIVSEP_STAGED_SIG AGENT_WORKER_DIR "/staged.conf.sig"
 
 enum privsep_op {
 	PRIVSEP_APPLY = 1,  /* install STATE_DIR/staged.conf with its .sig */
@@ -82,6 +85,54 @@ int privsep_drop(uid_t uid, gid_t gid, char *why, size_t whylen)
 	return 0;
 }
 
+/* Opens dirfd/name as a directory (created with mode when missing), never
+ * through a symbolic link, and gives it to uid:gid with mode. */
+static int privsep_own_dir(int dirfd, const char *name, const char *shown, uid_t uid, gid_t gid,
+			   mode_t mode, char *why, size_t whylen)
+{
+	int fd;
+
+	if (mkdirat(dirfd, name, mode) != 0 && errno != EEXIST) {
+		snprintf(why, whylen, "%s: cannot create: %s", shown, strerror(errno));
+		return -1;
+	}
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(why, whylen, "%s: %s%s", shown, strerror(errno),
+			 errno == ENOTDIR ? " (a symbolic link or not a directory: refused)" : "");
+		return -1;
+	}
+	/* Root's while its mode is set, then given: chmod of another user's
+	 * directory would need CAP_FOWNER, which the unit does not grant. */
+	if (fchown(fd, 0, (gid_t)-1) != 0 || fchmod(fd, mode) != 0 || fchown(fd, uid, gid) != 0) {
+		snprintf(why, whylen, "%s: cannot set its owner and mode: %s", shown, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int privsep_prepare(const struct agent_config *cfg, uid_t uid, gid_t gid, char *why,
+		    size_t whylen)
+{
+	char shown[4200];
+	int sfd, wfd;
+
+	/* The state directory is root's: the journal (by default), the state,
+	 * the lock and the dropped count are written there by the privileged
+	 * side only, so the worker must not be able to replace them. */
+	sfd = privsep_own_dir(AT_FDCWD, cfg->state_dir, cfg->state_dir, 0, gid, 0750, why, whylen);
+	if (sfd < 0)
+		return -1;
+	snprintf(shown, sizeof(shown), "%s/%s", cfg->state_dir, AGENT_WORKER_DIR);
+	wfd = privsep_own_dir(sfd, AGENT_WORKER_DIR, shown, uid, gid, 0755, why, whylen);
+	close(sfd);
+	if (wfd < 0)
+		return -1;
+	close(wfd);
+	return 0;
+}
+
 static int privsep_io(int fd, void *buf, size_t len, bool writing)
 {
 	size_t done = 0;
@@ -126,32 +177,128 @@ static void privsep_serve_one(const struct agent_config *cfg, const struct sync_
 	rep->status = sync_apply_files(cfg, keys, pol, sig, req->etag, rep->why, sizeof(rep->why));
 }
 
-static int privsep_serve(const struct agent_config *cfg, const struct sync_keys *keys, int chan,
-			 pid_t worker)
+/* One announcement on the journal channel, never blocking: 0 sent, 1 try
+ * again when writable, -1 the worker is gone. */
+static int privsep_journal_send(int fd, const struct agent_journal_info *info, int jfd)
 {
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { (void *)(uintptr_t)info, sizeof(*info) };
+	struct msghdr mh;
+	ssize_t n;
+
+	memset(&mh, 0, sizeof(mh));
+	memset(&u, 0, sizeof(u));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (jfd >= 0) {
+		struct cmsghdr *cm;
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof(u.buf);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &jfd, sizeof(int));
+	}
+	do
+		n = sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)sizeof(*info))
+		return 0;
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS))
+		return 1;
+	return -1;
+}
+
+/* What the worker was last told, and whether it must be told again. */
+struct privsep_news {
+	struct agent_journal_info sent;
+	uint64_t fd_generation; /* of the last descriptor passed; 0: none yet */
+	bool blocked;           /* the channel was full: wait for POLLOUT */
+};
+
+/* 0, or -1 when the worker is gone. */
+static int privsep_announce(struct agent_delivery *d, int jchan, struct privsep_news *nw)
+{
+	struct agent_journal_info now;
+	int jfd = -1, rv;
+
+	agent_delivery_journal_info(d, &now);
+	if (memcmp(&now, &nw->sent, sizeof(now)) == 0)
+		return 0;
+	/* A new file needs its descriptor: without one the worker would read
+	 * a file that no longer grows. Retried on the next pass (logged). */
+	if (now.generation != nw->fd_generation && (jfd = agent_delivery_journal_fd(d)) < 0)
+		return 0;
+	rv = privsep_journal_send(jchan, &now, jfd);
+	if (jfd >= 0)
+		close(jfd);
+	nw->blocked = rv == 1;
+	if (rv != 0)
+		return rv < 0 ? -1 : 0;
+	nw->sent = now;
+	if (jfd >= 0)
+		nw->fd_generation = now.generation;
+	return 0;
+}
+
+static int privsep_serve(const struct agent_config *cfg, const struct sync_keys *keys, int chan,
+			 int jchan, pid_t worker)
+{
+	struct agent_delivery *d = NULL;
+	struct privsep_news news;
 	struct privsep_req req;
 	struct privsep_reply rep;
 	struct signalfd_siginfo si;
+	char why[SYNC_WHY_MAX];
 	sigset_t mask;
-	int sfd, status = 0;
+	bool stopping = false;
+	int sfd, status = 0, failed = -1;
 
+	memset(&news, 0, sizeof(news));
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	/* Opened after the fork: the worker never holds the writer's
+	 * descriptor, the spool's or the inotify watch. */
+	if (agent_delivery_open(cfg, DELIVERY_INTAKE, &d, why, sizeof(why)) != 0) {
+		fprintf(stderr, "garde-agent run: %s\n", why);
+		kill(worker, SIGTERM);
+		failed = PRIVSEP_EXIT_FAILED;
+		goto out;
+	}
 	for (;;) {
-		struct pollfd pfd[2] = { { chan, POLLIN, 0 }, { sfd, POLLIN, 0 } };
+		struct pollfd pfd[4] = {
+			{ chan, POLLIN, 0 },
+			{ sfd, POLLIN, 0 },
+			{ agent_delivery_wait_fd(d), POLLIN, 0 },
+			{ jchan, 0, 0 },
+		};
 
-		if (poll(pfd, sfd >= 0 ? 2 : 1, -1) < 0) {
+		/* Each pass: whatever waits in the spool, then the news. The
+		 * spool is rescanned at least once a minute without inotify. */
+		if (!stopping && agent_delivery_intake(d) < 0)
+			fprintf(stderr, "garde-agent: the journal cannot be written; events stay in the spool\n");
+		if (privsep_announce(d, jchan, &news) != 0)
+			break; /* the worker is gone */
+		pfd[3].events = news.blocked ? POLLOUT : 0;
+		if (poll(pfd, 4, (int)agent_delivery_next_retry_ms(d)) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
 		/* systemd signals the main pid: pass reload and stop on. */
 		if (sfd >= 0 && (pfd[1].revents & POLLIN) &&
-		    read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		    read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			if (si.ssi_signo != SIGHUP)
+				stopping = true;
 			kill(worker, (int)si.ssi_signo);
+		}
 		if (pfd[0].revents == 0)
 			continue;
 		if (privsep_io(chan, &req, sizeof(req), false) != 0)
@@ -160,24 +307,36 @@ static int privsep_serve(const struct agent_config *cfg, const struct sync_keys 
 		if (privsep_io(chan, &rep, sizeof(rep), true) != 0)
 			break;
 	}
+out:
+	/* Everything journaled is fsync'ed already: closing loses nothing. */
+	agent_delivery_close(d);
 	if (sfd >= 0)
 		close(sfd);
 	close(chan);
+	close(jchan);
 	while (waitpid(worker, &status, 0) < 0 && errno == EINTR)
 		;
+	if (failed >= 0)
+		return failed;
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
 	return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
-int privsep_fork(const struct agent_config *cfg, const struct sync_keys *keys, int *chan,
-		 char *why, size_t whylen)
+int privsep_fork(const struct agent_config *cfg, const struct sync_keys *keys,
+		 struct privsep_worker *w, char *why, size_t whylen)
 {
-	int sv[2];
+	int sv[2], jv[2];
 	pid_t pid;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
 		snprintf(why, whylen, "socketpair: %s", strerror(errno));
+		return -2;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, jv) != 0) {
+		snprintf(why, whylen, "socketpair: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
 		return -2;
 	}
 	pid = fork();
@@ -185,17 +344,22 @@ int privsep_fork(const struct agent_config *cfg, const struct sync_keys *keys, i
 		snprintf(why, whylen, "fork: %s", strerror(errno));
 		close(sv[0]);
 		close(sv[1]);
+		close(jv[0]);
+		close(jv[1]);
 		return -2;
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		/* The worker must not outlive the installer. */
+		close(jv[0]);
+		/* The worker must not outlive the privileged side. */
 		(void)prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
-		*chan = sv[1];
+		w->chan = sv[1];
+		w->journal = jv[1];
 		return -1;
 	}
 	close(sv[1]);
-	return privsep_serve(cfg, keys, sv[0], pid);
+	close(jv[1]);
+	return privsep_serve(cfg, keys, sv[0], jv[0], pid);
 }
 
 /* --- the worker ------------------------------------------------------------- */
@@ -212,9 +376,11 @@ static int privsep_stage(const char *dir, const char *name, const char *data, si
 		return -1;
 	}
 	unlink(path);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	/* 0644: a signed policy is no secret (the installed one is 0644), and
+	 * the installer reads it without any privilege over the worker's files. */
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0) {
-		snprintf(why, whylen, "%.300s: cannot stage: %s: the state directory must be writable by the agent user",
+		snprintf(why, whylen, "%.300s: cannot stage: %s: the directory must be writable by the agent user",
 			 path, strerror(errno));
 		return -1;
 	}
@@ -232,6 +398,65 @@ static int privsep_stage(const char *dir, const char *name, const char *data, si
 out:
 	close(fd);
 	return rv;
+}
+
+int privsep_journal_recv(int fd, struct agent_delivery *d)
+{
+	int got = 0;
+
+	for (;;) {
+		union {
+			char buf[CMSG_SPACE(4 * sizeof(int))];
+			struct cmsghdr align;
+		} u;
+		struct agent_journal_info info;
+		struct iovec iov = { &info, sizeof(info) };
+		struct msghdr mh;
+		struct cmsghdr *cm;
+		int jfd = -1;
+		ssize_t n;
+
+		memset(&mh, 0, sizeof(mh));
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof(u.buf);
+		n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return got;
+		/* Every descriptor that came is closed but the first. */
+		for (cm = n >= 0 ? CMSG_FIRSTHDR(&mh) : NULL; cm != NULL; cm = CMSG_NXTHDR(&mh, cm)) {
+			if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+				continue;
+			for (size_t i = 0; (i + 1) * sizeof(int) <= cm->cmsg_len - CMSG_LEN(0); i++) {
+				int one;
+				memcpy(&one, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+				if (jfd < 0)
+					jfd = one;
+				else
+					close(one);
+			}
+		}
+		if (n > 0 && n == (ssize_t)sizeof(info) && (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == 0) {
+			/* It closes jfd when it refuses it. */
+			if (agent_delivery_journal(d, &info, jfd) == 0) {
+				got = 1;
+				continue;
+			}
+			fprintf(stderr, "garde-agent: journal channel: a new journal file without its descriptor\n");
+			return -1;
+		}
+		if (n == 0)
+			fprintf(stderr, "garde-agent: the privileged process is gone: stopping\n");
+		else
+			fprintf(stderr, "garde-agent: journal channel: %s\n",
+				n < 0 ? strerror(errno) : "malformed message");
+		if (jfd >= 0)
+			close(jfd);
+		return -1;
+	}
 }
 
 static int privsep_ask(int chan, struct privsep_req *req, char *why, size_t whylen)

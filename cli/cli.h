@@ -30,6 +30,7 @@ int cmd_import_ga(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_unlock(int argc, char **argv);
 int cmd_remove(int argc, char **argv);
+int cmd_app_password(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_sign(int argc, char **argv);

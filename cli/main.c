@@ -20,6 +20,7 @@ static const struct command commands[] = {
 	{ "status", cmd_status, "show a user's token and lockout state" },
 	{ "unlock", cmd_unlock, "clear a user's or a source's lockout" },
 	{ "remove", cmd_remove, "delete a user's token and state" },
+	{ "app-password", cmd_app_password, "add, list or revoke a user's app passwords (mail clients)" },
 	{ "report", cmd_report, "list or count the events; verify the journal's hash chain" },
 	{ "keygen", cmd_keygen, "create an Ed25519 key pair for signing policies" },
 	{ "sign", cmd_sign, "sign a policy (writes POLICY.sig)" },

@@ -38,6 +38,25 @@ uint64_t journal_size(const struct journal *j) { return j->size; }
 uint64_t journal_header_len(const struct journal *j) { return j->header_len; }
 const char *journal_path(const struct journal *j) { return j->path; }
 
+int journal_open_rdonly(const struct journal *j)
+{
+	struct stat mine, theirs;
+	int fd;
+
+	if (fstat(j->fd, &mine) != 0)
+		return journal_from_errno(errno);
+	fd = open(j->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return journal_from_errno(errno);
+	/* The path could name another file than the one being written (moved
+	 * aside by hand): a reader must see what the writer writes. */
+	if (fstat(fd, &theirs) != 0 || theirs.st_dev != mine.st_dev || theirs.st_ino != mine.st_ino) {
+		close(fd);
+		return JOURNAL_ETRUST;
+	}
+	return fd;
+}
+
 static int write_all(int fd, const char *p, size_t len)
 {
 	while (len > 0) {

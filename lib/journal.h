@@ -28,7 +28,9 @@
  * a write) is cut off by journal_open, and its event is still in the spool.
  *
  * Single writer: the agent. Readers (the agent's sinks, `garde report`) use
- * their own fds and never lock. */
+ * their own fds and never lock. A reader that must not be able to write
+ * (the unprivileged worker of `garde-agent run`) is handed a descriptor
+ * from journal_open_rdonly instead of the path. */
 #ifndef GARDE_JOURNAL_H
 #define GARDE_JOURNAL_H
 
@@ -73,6 +75,11 @@ struct journal_reader;
 
 /* Opens and reads the header. Does not create. why gets "PATH: reason". */
 int journal_reader_open(const char *path, struct journal_reader **out, char *why, size_t whylen);
+/* The same over an fd opened elsewhere (the agent's worker gets a read-only
+ * one from its privileged side and cannot open the path); the reader owns
+ * fd from now on, closed on every path. name is only for messages. */
+int journal_reader_fdopen(int fd, const char *name, struct journal_reader **out, char *why,
+			  size_t whylen);
 void journal_reader_close(struct journal_reader *r);
 /* The header's anchor. */
 uint64_t journal_reader_anchor(const struct journal_reader *r, uint8_t hash[JOURNAL_HASH_LEN]);
@@ -124,6 +131,11 @@ uint64_t journal_anchor_seq(const struct journal *j);
 uint64_t journal_size(const struct journal *j);        /* bytes, header included */
 uint64_t journal_header_len(const struct journal *j);  /* offset of the first record */
 const char *journal_path(const struct journal *j);
+/* A new O_RDONLY descriptor of the journal's current file (the same inode
+ * as the writer's, checked): for a reader in a less trusted process. After
+ * journal_trim the file is a new one and needs a new descriptor. An fd, or
+ * a negative enum journal_error. */
+int journal_open_rdonly(const struct journal *j);
 
 struct journal_trim {
 	uint64_t removed;   /* records removed */

@@ -221,6 +221,20 @@ static int parse_header(struct journal_reader *r, const char *p, size_t len)
 
 int journal_reader_open(const char *path, struct journal_reader **out, char *why, size_t whylen)
 {
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	*out = NULL;
+	if (fd < 0) {
+		int rv = journal_from_errno(errno);
+		journal_say(why, whylen, "%s: cannot open: %s", path, strerror(errno));
+		return rv;
+	}
+	return journal_reader_fdopen(fd, path, out, why, whylen);
+}
+
+int journal_reader_fdopen(int fd, const char *name, struct journal_reader **out, char *why,
+			  size_t whylen)
+{
 	struct journal_reader *r = NULL;
 	const char *line;
 	size_t len;
@@ -229,35 +243,27 @@ int journal_reader_open(const char *path, struct journal_reader **out, char *why
 
 	*out = NULL;
 	r = calloc(1, sizeof(*r));
-	if (r != NULL)
-		r->fd = -1;
 	if (r == NULL || (r->buf = malloc(JOURNAL_READ_BUF)) == NULL) {
-		rv = JOURNAL_ENOMEM;
-		journal_say(why, whylen, "%s: out of memory", path);
-		goto out;
+		free(r);
+		close(fd);
+		journal_say(why, whylen, "%s: out of memory", name);
+		return JOURNAL_ENOMEM;
 	}
-	r->fd = -1;
-	r->fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (r->fd < 0) {
-		rv = journal_from_errno(errno);
-		journal_say(why, whylen, "%s: cannot open: %s", path, strerror(errno));
-		goto out;
-	}
+	r->fd = fd;
 	r->line = 1;
 	rv = reader_line(r, &line, &len, &off);
 	if (rv == 1 && parse_header(r, line, len) == 0) {
 		rv = JOURNAL_OK;
 	} else if (rv == 0 || rv == JOURNAL_ETORN) {
 		rv = JOURNAL_ETORN;
-		journal_say(why, whylen, "%s: line 1: no complete header (an empty or torn journal)", path);
+		journal_say(why, whylen, "%s: line 1: no complete header (an empty or torn journal)", name);
 	} else if (rv < 0 && rv != JOURNAL_EFORMAT) {
-		journal_say(why, whylen, "%s: cannot read: %s", path, strerror(errno));
+		journal_say(why, whylen, "%s: cannot read: %s", name, strerror(errno));
 	} else {
 		rv = JOURNAL_EFORMAT;
 		journal_say(why, whylen, "%s: line 1: not a garde journal (the header must be '"
-			JOURNAL_MAGIC " SEQ HASH')", path);
+			JOURNAL_MAGIC " SEQ HASH')", name);
 	}
-out:
 	if (rv != JOURNAL_OK) {
 		journal_reader_close(r);
 		return rv;

@@ -54,6 +54,8 @@ struct policy_rule {
 	enum garde_action action;
 	bool report_only;
 	bool alert;
+	bool app_password; /* a login this rule decides may present an app password */
+	bool remember;     /* mfa.remember applies to the logins this rule decides (default) */
 	char *message; /* NULL when absent */
 
 	struct policy_names users, not_users;

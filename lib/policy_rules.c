@@ -375,7 +375,7 @@ static bool policy_rule_name_ok(const char *name)
 static const char *const policy_rule_keys[] = {
 	"name",     "action",     "report_only", "alert",    "message", "users",
 	"not_users", "groups",    "not_groups",  "services", "class",   "from",
-	"not_from", "hours",      "not_hours",   "new_network", NULL,
+	"not_from", "hours",      "not_hours",   "new_network", "app_password", "remember", NULL,
 };
 
 /* Sets *label to "rule 'name'" when the name is good, else "rule #N". */
@@ -408,6 +408,44 @@ static void policy_parse_name(struct policy_ctx *ctx, const config_setting_t *g,
 			   name, first_line);
 }
 
+/* app_password = true: a login that this rule decides (allow or mfa) may
+ * present an app password of its class instead of the password (and code).
+ * On a deny rule, or on a report-only rule that never decides, it would
+ * accept nothing: an error, so that nobody believes it does. */
+static void policy_parse_app_password(struct policy_ctx *ctx, const char *label,
+				      const config_setting_t *g, struct policy_rule *r)
+{
+	const config_setting_t *s = config_setting_get_member(g, "app_password");
+	int flag = policy_parse_bool(ctx, label, "app_password", s);
+
+	r->app_password = flag == 1;
+	if (!r->app_password)
+		return;
+	if (r->action == GARDE_DENY)
+		policy_err(ctx, policy_line(s),
+			   "%s: app_password has no effect on a deny rule; remove it", label);
+	else if (r->report_only)
+		policy_err(ctx, policy_line(s),
+			   "%s: app_password has no effect on a report_only rule (it never decides); "
+			   "set it on the rule that decides", label);
+}
+
+/* remember = false: mfa.remember never spares a login this rule decides
+ * from the code, and a code it accepts is not remembered (admin logins
+ * that must show a code every time, next to mail that may be remembered).
+ * Only an mfa rule asks for a code: anywhere else it is an error. */
+static void policy_parse_remember(struct policy_ctx *ctx, const char *label,
+				  const config_setting_t *g, struct policy_rule *r)
+{
+	const config_setting_t *s = config_setting_get_member(g, "remember");
+	int flag = policy_parse_bool(ctx, label, "remember", s);
+
+	r->remember = flag != 0;
+	if (flag >= 0 && r->action != GARDE_MFA)
+		policy_err(ctx, policy_line(s),
+			   "%s: remember applies to mfa rules only; remove it", label);
+}
+
 static void policy_parse_rule(struct policy_ctx *ctx, const config_setting_t *g, size_t index,
 			      int first_line, struct policy_rule *r)
 {
@@ -429,6 +467,8 @@ static void policy_parse_rule(struct policy_ctx *ctx, const config_setting_t *g,
 	r->report_only = flag == 1;
 	flag = policy_parse_bool(ctx, label, "alert", config_setting_get_member(g, "alert"));
 	r->alert = flag == 1;
+	policy_parse_app_password(ctx, label, g, r);
+	policy_parse_remember(ctx, label, g, r);
 	policy_parse_message(ctx, label, config_setting_get_member(g, "message"), r);
 
 	/* User and group names may hold spaces (directory groups such as

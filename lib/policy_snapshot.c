@@ -12,7 +12,7 @@
 /* Bumped whenever the encoding or struct policy changes. The build's
  * version string is part of the header as well, so that a snapshot is never
  * read by another build. */
-#define SNAPSHOT_FORMAT 2
+#define SNAPSHOT_FORMAT 4
 #define SNAPSHOT_MAGIC "garde-policy-snapshot"
 #define SNAPSHOT_MAX_ITEMS (1u << 22) /* far above what a 4 MiB policy can hold */
 
@@ -65,6 +65,8 @@ static void put_rule(struct snap_writer *w, const struct policy_rule *r)
 	snap_put_u64(w, r->action);
 	snap_put_u64(w, r->report_only);
 	snap_put_u64(w, r->alert);
+	snap_put_u64(w, r->app_password);
+	snap_put_u64(w, r->remember);
 	snap_put_str(w, r->message);
 	put_names(w, &r->users);
 	put_names(w, &r->not_users);
@@ -178,6 +180,8 @@ static void get_rule(struct snap_reader *r, struct policy_rule *rule)
 	rule->action = (enum garde_action)snap_get_count(r, GARDE_MFA);
 	rule->report_only = snap_get_count(r, 1) != 0;
 	rule->alert = snap_get_count(r, 1) != 0;
+	rule->app_password = snap_get_count(r, 1) != 0;
+	rule->remember = snap_get_count(r, 1) != 0;
 	snap_get_str(r, &rule->message);
 	get_names(r, &rule->users);
 	get_names(r, &rule->not_users);

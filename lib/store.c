@@ -76,6 +76,7 @@ const char *store_strerror(int err)
 	case STORE_EEXIST: return "already enrolled (use --force to replace)";
 	case STORE_EINVAL: return "invalid argument";
 	case STORE_ENOMEM: return "out of memory";
+	case STORE_EFULL: return "too many app passwords (revoke one first)";
 	default: return "store I/O error";
 	}
 }
@@ -336,11 +337,13 @@ void store_record_wipe(struct store_record *rec)
 {
 	if (rec == NULL)
 		return;
-	/* Only the token and the scratch-code hashes are secret. OPENSSL_cleanse
-	 * goes a byte at a time, and the whole record (16 KiB) would cost
-	 * microseconds on every login. */
+	/* Only the token and the scratch-code and app-password hashes are
+	 * secret. OPENSSL_cleanse goes a byte at a time, and the whole record
+	 * (16 KiB) would cost microseconds on every login. */
 	otp_token_wipe(&rec->token);
 	explicit_bzero(&rec->scratch, sizeof(rec->scratch));
+	for (size_t i = 0; i < rec->n_apppw && i < STORE_MAX_APPPW; i++)
+		explicit_bzero(rec->apppw[i].hash, sizeof(rec->apppw[i].hash));
 }
 
 /* --- handles and locks --- */
@@ -697,6 +700,11 @@ out:
 int store_commit(struct store_handle *h)
 {
 	return store_commit_mode(h, false, false);
+}
+
+int store_commit_sync(struct store_handle *h)
+{
+	return store_commit_mode(h, true, true);
 }
 
 int store_delete(struct store_handle *h)

@@ -86,6 +86,30 @@
  * often, so that a client reconnecting all day does not rewrite the record
  * on every login; it shortens the ttl by at most this much. */
 #define STORE_HISTORY_REFRESH 3600
+/* App passwords (store_apppw.c): a random password that stands for the
+ * whole credential of one class of services (mail clients that cannot send
+ * a code). Only a salted scrypt hash is stored, with its parameters, so
+ * that they can be raised for new passwords without a format change. The
+ * module derives one hash per app password of the user at each login that
+ * presents one, so both the count and the cost are capped. */
+#define STORE_MAX_APPPW 16
+#define STORE_APPPW_ID 8           /* hex digits of an app password's id */
+#define STORE_APPPW_LABEL_MAX 64   /* bytes of a label */
+#define STORE_APPPW_SALT 16        /* bytes */
+#define STORE_APPPW_HASH 32        /* bytes */
+#define STORE_APPPW_CHARS 24       /* random characters, 5 bits each: 120 bits */
+#define STORE_APPPW_GROUP 4        /* shown in groups of 4, joined by '-' */
+#define STORE_APPPW_TEXT (STORE_APPPW_CHARS + STORE_APPPW_CHARS / STORE_APPPW_GROUP - 1)
+/* scrypt N = 2^13, r = 8, p = 1: 8 MiB and 15-40 ms per derivation on
+ * current x86-64 servers. The limits refuse a record that would make a
+ * login derive with more than 64 MiB or for seconds. */
+#define STORE_APPPW_LOG2N 13
+#define STORE_APPPW_R 8
+#define STORE_APPPW_P 1
+#define STORE_APPPW_LOG2N_MAX 20
+#define STORE_APPPW_R_MAX 32
+#define STORE_APPPW_P_MAX 4
+#define STORE_APPPW_MEM_MAX (64u * 1024 * 1024) /* bytes: 128 * r * N */
 
 enum store_error {
 	STORE_OK = 0,
@@ -100,6 +124,7 @@ enum store_error {
 	STORE_EINVAL = -9,     /* bad argument: empty or oversize name, bad token */
 	STORE_ENOMEM = -10,
 	STORE_EIO = -11,       /* any other system error */
+	STORE_EFULL = -12,     /* the user has STORE_MAX_APPPW app passwords already */
 };
 
 const char *store_strerror(int err);
@@ -117,6 +142,7 @@ struct store_remember {
 	char source[STORE_SOURCE_MAX + 1];   /* source_format() text */
 	char class_name[STORE_NAME_MAX + 1];
 	int64_t expires;                     /* UTC seconds */
+	uint64_t factor; /* the TOTP step / HOTP counter accepted from there, 0 = unknown */
 };
 
 struct store_seen {
@@ -130,6 +156,18 @@ struct store_scratch {
 	uint8_t salt[STORE_SCRATCH_SALT];
 	size_t n;
 	uint8_t hash[STORE_MAX_SCRATCH][STORE_SCRATCH_HASH];
+};
+
+/* One app password. expires and last_used are 0 for never. */
+struct store_apppw {
+	char id[STORE_APPPW_ID + 1];            /* lower-case hex, unique in the record */
+	char class_name[STORE_NAME_MAX + 1];
+	char label[STORE_APPPW_LABEL_MAX + 1];  /* "" for none */
+	int64_t created, expires, last_used;
+	char last_source[STORE_SOURCE_MAX + 1]; /* "" until used */
+	unsigned log2_n, r, p;                  /* scrypt parameters of this hash */
+	uint8_t salt[STORE_APPPW_SALT];
+	uint8_t hash[STORE_APPPW_HASH];
 };
 
 /* One user's record. A record may exist without a token (lockout or
@@ -148,6 +186,8 @@ struct store_record {
 	struct store_remember remember[STORE_MAX_REMEMBER];
 	size_t n_history;
 	struct store_seen history[STORE_MAX_HISTORY];
+	size_t n_apppw;
+	struct store_apppw apppw[STORE_MAX_APPPW];
 };
 
 struct store;        /* an open store directory */
@@ -182,6 +222,12 @@ struct store_record *store_record(struct store_handle *h);
 
 /* The lockout slot under a source lock (NULL for a user handle). */
 struct lockout_slot *store_source_slot(struct store_handle *h);
+
+/* For the CLI's changes to app passwords: writes the record as a new file
+ * renamed over the old one, with fsync of the file and the directory, so
+ * that a revoked password's hash does not survive in the other slot and a
+ * revocation is not lost to a crash. The lock stays held. */
+int store_commit_sync(struct store_handle *h);
 
 /* Writes the record into its other slot (a new record: a new file, renamed
  * into place). No fsync on the login path: see the comment at
@@ -258,6 +304,19 @@ bool store_remember_check(const struct store_record *rec, const char *source,
 int store_remember_add(struct store_record *rec, const char *source, const char *class_name,
 		       int64_t expires, int64_t now);
 
+/* store_remember_add that also records factor, the TOTP step (HOTP
+ * counter) accepted from that source: a mail client that keeps sending the
+ * password with the code it was set up with is recognised by it. */
+int store_remember_add_factor(struct store_record *rec, const char *source,
+			      const char *class_name, int64_t expires, int64_t now,
+			      uint64_t factor);
+
+/* The remembered entry of (source, class_name) that has not expired at
+ * now, or NULL. */
+const struct store_remember *store_remember_find(const struct store_record *rec,
+						 const char *source, const char *class_name,
+						 int64_t now);
+
 /* The history key of src: its prefix_v4 / prefix_v6 network in CIDR text,
  * or "local". STORE_EINVAL for an unknown source (a host name has no
  * network: it is never "seen"). */
@@ -288,6 +347,42 @@ int store_scratch_prepare(struct store_scratch *out, const char *const *codes, s
  * returned; STORE_ENOENT when none matches (or there are none). Every
  * stored hash is compared in constant time. */
 int store_scratch_use(struct store_record *rec, const char *code, size_t len);
+
+/* --- app passwords (store_apppw.c) --- */
+
+/* The canonical form of an app password as typed: STORE_APPPW_CHARS
+ * characters of the alphabet in groups of STORE_APPPW_GROUP, joined by '-'
+ * or one space, either case. Writes the STORE_APPPW_CHARS lower-case
+ * characters and a NUL into out and returns true when text (len bytes) has
+ * that shape; false otherwise, quickly, without deriving anything. The shape
+ * is what tells an app password from "password + code" in one field. */
+bool store_apppw_shape(const char *text, size_t len, char out[STORE_APPPW_CHARS + 1]);
+
+/* Gives rec a new app password for class_name: a random password (the
+ * OpenSSL CSPRNG) written, grouped for typing, into password (cap >=
+ * STORE_APPPW_TEXT + 1 bytes), a new id into id. label may be NULL or "";
+ * expires is 0 for never. STORE_EFULL when rec has STORE_MAX_APPPW, STORE_EINVAL
+ * on a bad class or label, STORE_EIO when the random generator or the KDF
+ * fails. Only the hash is kept in rec; the caller commits, shows password
+ * once and wipes it. */
+int store_apppw_add(struct store_record *rec, const char *class_name, const char *label,
+		    int64_t now, int64_t expires, char *password, size_t cap,
+		    char id[STORE_APPPW_ID + 1]);
+
+/* Derives canon (store_apppw_shape output) under every app password of rec,
+ * each with its own salt and parameters, and compares each result in
+ * constant time: the work is one derivation per app password whatever
+ * matches (one when there are none, or rec is NULL for a user that has no
+ * record, so that a user without any is not told apart by the time). STORE_OK with *index of the match, STORE_ENOENT when
+ * none matches, STORE_EIO when the KDF fails. Class and expiry are the
+ * caller's to check, so that it can say which of them refused. */
+int store_apppw_match(const struct store_record *rec, const char *canon, size_t *index);
+
+/* Removes the app password with this id (STORE_ENOENT when none has it). */
+int store_apppw_revoke(struct store_record *rec, const char *id);
+
+/* Removes every app password; returns how many there were. */
+size_t store_apppw_revoke_all(struct store_record *rec);
 
 /* --- the record text format (store_record.c) --- */
 

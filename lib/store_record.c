@@ -14,8 +14,10 @@
  *   scratch-kdf pbkdf2-sha256 ITER SALT          \ only with a token, both or
  *   scratch HASH                  (1..STORE_MAX_SCRATCH lines) / neither; hex
  *   lockout ZONE FAILURES FIRST LOCKED_UNTIL     (0..STORE_MAX_ZONES lines)
- *   remember SOURCE CLASS EXPIRES                (0..STORE_MAX_REMEMBER lines)
+ *   remember SOURCE CLASS EXPIRES [FACTOR]       (0..STORE_MAX_REMEMBER lines)
  *   history PREFIX LAST_SEEN                     (0..STORE_MAX_HISTORY lines)
+ *   app-password ID CLASS CREATED EXPIRES LAST_USED LAST_SOURCE LABEL
+ *                scrypt:LOG2N:R:P SALT HASH      (0..STORE_MAX_APPPW lines, one line)
  *   end
  *
  * One `key value` per line, fields separated by one space, every line ends
@@ -24,7 +26,10 @@
  * itself are written %XX, so a name with spaces, newlines or any non-UTF-8
  * byte round-trips and %00 is refused. Numbers are plain decimal without
  * sign or leading zeros, range-checked. Unknown keys or versions, repeated
- * keys, missing fields: STORE_ECORRUPT. */
+ * keys, missing fields: STORE_ECORRUPT. A remember line without FACTOR
+ * (written before it existed, or when it is 0) has factor 0; an app
+ * password's LAST_SOURCE and LABEL are "-" when empty (a label of exactly
+ * "-" is refused when it is made). */
 #include "store.h"
 
 #include <stdio.h>
@@ -33,7 +38,7 @@
 
 #include <openssl/crypto.h>
 
-#define STORE_MAX_FIELDS 5
+#define STORE_MAX_FIELDS 10
 
 /* --- writing --- */
 
@@ -100,6 +105,44 @@ static void store_put_escaped(struct store_out *o, const char *s)
 			store_put(o, e, 3);
 		}
 	}
+}
+
+/* "-" stands for an empty text field (an unused app password's source,
+ * no label): the escaped form of any real text is never empty. */
+static void store_put_text_or_dash(struct store_out *o, const char *s)
+{
+	if (s[0] == '\0')
+		store_puts(o, "-");
+	else
+		store_put_escaped(o, s);
+}
+
+static void store_put_apppw(struct store_out *o, const struct store_apppw *a)
+{
+	char kdf[48];
+	int n = snprintf(kdf, sizeof(kdf), " scrypt:%u:%u:%u ", a->log2_n, a->r, a->p);
+
+	if (a->id[0] == '\0' || a->class_name[0] == '\0' || n < 0 || (size_t)n >= sizeof(kdf) ||
+	    strcmp(a->label, "-") == 0) {
+		o->overflow = true; /* never written: the caller made a bad entry */
+		return;
+	}
+	store_puts(o, "app-password ");
+	store_put_escaped(o, a->id);
+	store_puts(o, " ");
+	store_put_escaped(o, a->class_name);
+	store_putf(o, " ", store_time_out(a->created));
+	store_putf(o, " ", store_time_out(a->expires));
+	store_putf(o, " ", store_time_out(a->last_used));
+	store_puts(o, " ");
+	store_put_text_or_dash(o, a->last_source);
+	store_puts(o, " ");
+	store_put_text_or_dash(o, a->label);
+	store_puts(o, kdf);
+	store_put_hex(o, a->salt, sizeof(a->salt));
+	store_puts(o, " ");
+	store_put_hex(o, a->hash, sizeof(a->hash));
+	store_puts(o, "\n");
 }
 
 int store_record_format(const struct store_record *rec, char *buf, size_t cap)
@@ -173,6 +216,8 @@ int store_record_format(const struct store_record *rec, char *buf, size_t cap)
 		store_puts(&o, " ");
 		store_put_escaped(&o, r->class_name);
 		store_putf(&o, " ", store_time_out(r->expires));
+		if (r->factor != 0)
+			store_putf(&o, " ", r->factor);
 		store_puts(&o, "\n");
 	}
 	for (i = 0; i < rec->n_history && i < STORE_MAX_HISTORY; i++) {
@@ -181,6 +226,8 @@ int store_record_format(const struct store_record *rec, char *buf, size_t cap)
 		store_putf(&o, " ", store_time_out(rec->history[i].last_seen));
 		store_puts(&o, "\n");
 	}
+	for (i = 0; i < rec->n_apppw && i < STORE_MAX_APPPW; i++)
+		store_put_apppw(&o, &rec->apppw[i]);
 	store_puts(&o, "end\n");
 	OPENSSL_cleanse(pair, sizeof(pair));
 	if (o.overflow) {
@@ -423,6 +470,75 @@ static int store_single(struct store_parse_state *ps, unsigned bit, const struct
 	return STORE_OK;
 }
 
+static int store_parse_text_or_dash(const char *s, char *out, size_t cap)
+{
+	if (strcmp(s, "-") == 0) {
+		out[0] = '\0';
+		return STORE_OK;
+	}
+	return store_unescape(s, out, cap);
+}
+
+/* "scrypt:LOG2N:R:P" within the limits of store.h. */
+static int store_parse_kdf(const char *s, struct store_apppw *a)
+{
+	char work[48], *f[3], *save = NULL;
+	uint64_t v[3];
+	size_t i;
+
+	if (strncmp(s, "scrypt:", 7) != 0 || strlen(s) >= sizeof(work))
+		return STORE_ECORRUPT;
+	memcpy(work, s + 7, strlen(s + 7) + 1);
+	for (i = 0; i < 3; i++) {
+		f[i] = strtok_r(i == 0 ? work : NULL, ":", &save);
+		if (f[i] == NULL || store_parse_u64(f[i], 1u << 20, &v[i]) != STORE_OK)
+			return STORE_ECORRUPT;
+	}
+	if (strtok_r(NULL, ":", &save) != NULL || strstr(s, "::") != NULL ||
+	    s[strlen(s) - 1] == ':')
+		return STORE_ECORRUPT;
+	if (v[0] < 1 || v[0] > STORE_APPPW_LOG2N_MAX || v[1] < 1 || v[1] > STORE_APPPW_R_MAX ||
+	    v[2] < 1 || v[2] > STORE_APPPW_P_MAX ||
+	    (uint64_t)128 * v[1] * ((uint64_t)1 << v[0]) > STORE_APPPW_MEM_MAX)
+		return STORE_ECORRUPT;
+	a->log2_n = (unsigned)v[0];
+	a->r = (unsigned)v[1];
+	a->p = (unsigned)v[2];
+	return STORE_OK;
+}
+
+static int store_parse_apppw(struct store_record *rec, const struct store_line *l)
+{
+	struct store_apppw *a;
+	size_t i, idlen;
+
+	if (l->n != 10 || rec->n_apppw == STORE_MAX_APPPW)
+		return STORE_ECORRUPT;
+	a = &rec->apppw[rec->n_apppw];
+	memset(a, 0, sizeof(*a));
+	idlen = strlen(l->f[0]);
+	if (idlen != STORE_APPPW_ID || strspn(l->f[0], "0123456789abcdef") != idlen)
+		return STORE_ECORRUPT;
+	memcpy(a->id, l->f[0], idlen + 1);
+	for (i = 0; i < rec->n_apppw; i++)
+		if (strcmp(rec->apppw[i].id, a->id) == 0)
+			return STORE_ECORRUPT;
+	if (store_unescape(l->f[1], a->class_name, sizeof(a->class_name)) != STORE_OK ||
+	    store_parse_time(l->f[2], &a->created) != STORE_OK ||
+	    store_parse_time(l->f[3], &a->expires) != STORE_OK ||
+	    store_parse_time(l->f[4], &a->last_used) != STORE_OK ||
+	    store_parse_text_or_dash(l->f[5], a->last_source, sizeof(a->last_source)) != STORE_OK ||
+	    store_parse_text_or_dash(l->f[6], a->label, sizeof(a->label)) != STORE_OK ||
+	    store_parse_kdf(l->f[7], a) != STORE_OK ||
+	    store_parse_hex(l->f[8], a->salt, sizeof(a->salt)) != STORE_OK ||
+	    store_parse_hex(l->f[9], a->hash, sizeof(a->hash)) != STORE_OK) {
+		memset(a, 0, sizeof(*a));
+		return STORE_ECORRUPT;
+	}
+	rec->n_apppw++;
+	return STORE_OK;
+}
+
 static int store_record_line(void *arg, size_t lineno, struct store_line *l)
 {
 	struct store_parse_state *ps = arg;
@@ -529,16 +645,22 @@ static int store_record_line(void *arg, size_t lineno, struct store_line *l)
 	if (strcmp(k, "remember") == 0) {
 		struct store_remember *r;
 
-		if (l->n != 3 || rec->n_remember == STORE_MAX_REMEMBER)
+		if ((l->n != 3 && l->n != 4) || rec->n_remember == STORE_MAX_REMEMBER)
 			return STORE_ECORRUPT;
 		r = &rec->remember[rec->n_remember];
 		if (store_unescape(l->f[0], r->source, sizeof(r->source)) != STORE_OK ||
 		    store_unescape(l->f[1], r->class_name, sizeof(r->class_name)) != STORE_OK ||
 		    store_parse_time(l->f[2], &r->expires) != STORE_OK)
 			return STORE_ECORRUPT;
+		/* Written only when not 0, so "0" is not a form it takes. */
+		if (l->n == 4 && (store_parse_u64(l->f[3], (uint64_t)INT64_MAX, &r->factor) !=
+					  STORE_OK || r->factor == 0))
+			return STORE_ECORRUPT;
 		rec->n_remember++;
 		return STORE_OK;
 	}
+	if (strcmp(k, "app-password") == 0)
+		return store_parse_apppw(rec, l);
 	if (strcmp(k, "history") == 0) {
 		struct store_seen *h;
 

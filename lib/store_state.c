@@ -74,25 +74,39 @@ struct lockout_slot *store_zone_slot(struct store_record *rec, const char *zone,
 	return &z->slot;
 }
 
-bool store_remember_check(const struct store_record *rec, const char *source,
-			  const char *class_name, int64_t now)
+const struct store_remember *store_remember_find(const struct store_record *rec,
+						 const char *source, const char *class_name,
+						 int64_t now)
 {
 	size_t i;
 
 	if (!store_fits(source, STORE_SOURCE_MAX) || !store_fits(class_name, STORE_NAME_MAX))
-		return false;
+		return NULL;
 	for (i = 0; i < rec->n_remember; i++) {
 		const struct store_remember *r = &rec->remember[i];
 
 		if (now < r->expires && strcmp(r->source, source) == 0 &&
 		    strcmp(r->class_name, class_name) == 0)
-			return true;
+			return r;
 	}
-	return false;
+	return NULL;
+}
+
+bool store_remember_check(const struct store_record *rec, const char *source,
+			  const char *class_name, int64_t now)
+{
+	return store_remember_find(rec, source, class_name, now) != NULL;
 }
 
 int store_remember_add(struct store_record *rec, const char *source, const char *class_name,
 		       int64_t expires, int64_t now)
+{
+	return store_remember_add_factor(rec, source, class_name, expires, now, 0);
+}
+
+int store_remember_add_factor(struct store_record *rec, const char *source,
+			      const char *class_name, int64_t expires, int64_t now,
+			      uint64_t factor)
 {
 	struct store_remember *slot = NULL;
 	size_t i;
@@ -122,6 +136,7 @@ int store_remember_add(struct store_record *rec, const char *source, const char 
 	memcpy(slot->source, source, strlen(source) + 1);
 	memcpy(slot->class_name, class_name, strlen(class_name) + 1);
 	slot->expires = expires;
+	slot->factor = factor;
 	return STORE_OK;
 }
 

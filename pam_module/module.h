@@ -89,17 +89,36 @@ bool module_factor_verified(struct module_login *L);
  * cannot be read. */
 int module_factor_remembered(struct module_login *L);
 
+/* Records in the PAM data that a factor was verified for L->user in this
+ * transaction (the account phase looks for it). */
+void module_factor_mark(struct module_login *L);
+
+/* The source's lockout record under its lock (after the user's lock): *h
+ * stays NULL for a local or unknown source. PAM_SUCCESS or
+ * PAM_AUTHINFO_UNAVAIL. */
+int module_lock_source(struct module_login *L, struct store_handle **h);
+
 /* module_lockout.c: PAM_SUCCESS when neither (user, zone) nor the source is
  * locked, else the PAM code after the event. */
 int module_lockout_check(struct module_login *L);
+
+/* module_apppw.c (option app_password): when PAM_AUTHTOK has the shape of
+ * an app password, checks it as the whole credential and returns
+ * PAM_SUCCESS (accepted: the stack needs nothing else), PAM_AUTH_ERR,
+ * PAM_PERM_DENIED (locked) or PAM_AUTHINFO_UNAVAIL, after the event.
+ * PAM_IGNORE: not an app password (or a report-only refusal); go on with
+ * the decision. */
+int module_apppw(struct module_login *L);
 
 /* module_report.c: one event in the spool and one line in syslog. The
  * spool failing never changes the decision: the line in syslog says so. */
 void module_report(struct module_login *L, const char *action, const char *outcome,
 		   const char *reason, const char *rule);
 
-/* Report-only rules that matched, and a report-only policy's would-deny. */
-void module_report_would(struct module_login *L);
+/* Report-only rules that matched, and a report-only policy's would-deny;
+ * factor_met: not the would-deny of a second factor (an app password
+ * stood for it). */
+void module_report_would(struct module_login *L, bool factor_met);
 
 /* Shows text to the user as an error message (PAM_ERROR_MSG), if any. */
 void module_tell_user(struct module_login *L, const char *text);

@@ -44,7 +44,7 @@ bool module_factor_verified(struct module_login *L)
 	       strcmp(data, L->user) == 0;
 }
 
-static void remember_factor(struct module_login *L)
+void module_factor_mark(struct module_login *L)
 {
 	char *user = strdup(L->user);
 
@@ -77,6 +77,14 @@ static int code_from_prompt(struct module_login *L, struct factor_code *code)
 	return code->len == 0 ? PAM_AUTH_ERR : PAM_SUCCESS;
 }
 
+static bool all_digits(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
 /* The last `digits` characters of PAM_AUTHTOK are the code; PAM_AUTHTOK is
  * set to the rest for the next module (pam_unix.so use_first_pass). */
 static int code_from_suffix(struct module_login *L, unsigned digits, struct factor_code *code)
@@ -101,6 +109,14 @@ static int code_from_suffix(struct module_login *L, unsigned digits, struct fact
 			   L->user, digits);
 		return PAM_AUTH_ERR;
 	}
+	/* A password sent without a code (a client past its remembered
+	 * time), or a code typed with a space in it: nothing was guessed, so
+	 * it is reported as missing and not counted as a failure. */
+	if (!all_digits(tok + len - digits, digits)) {
+		module_log(L, LOG_NOTICE, "user %s: the password does not end with a %u-digit code",
+			   L->user, digits);
+		return PAM_AUTH_ERR;
+	}
 	memcpy(code->text, tok + len - digits, digits);
 	code->text[digits] = '\0';
 	code->len = digits;
@@ -113,24 +129,11 @@ static int code_from_suffix(struct module_login *L, unsigned digits, struct fact
 	return PAM_SUCCESS;
 }
 
-/* The source's lockout record, locked after the user's (one order, no
- * deadlock) and held while the code is checked: parallel attempts from one
- * address spread over many users then cannot exceed lockout.source.deny
- * either. *h stays NULL for a local or unknown source (no address). */
-static int lock_source(struct module_login *L, struct store_handle **h)
+/* mfa.remember for this login: none when the deciding rule says
+ * remember = false (garde-policy(5)). */
+static unsigned remember_seconds(const struct module_login *L)
 {
-	int err;
-
-	*h = NULL;
-	if (L->ctx.source.kind != SOURCE_IP)
-		return PAM_SUCCESS;
-	err = store_lock_source(L->store, L->source_text, h);
-	if (err != STORE_OK) {
-		module_log(L, LOG_ERR, "source %s: record unusable: %s", L->source_text,
-			   store_strerror(err));
-		return PAM_AUTHINFO_UNAVAIL;
-	}
-	return PAM_SUCCESS;
+	return L->dec.rule != NULL && L->dec.rule->remember ? L->pol->mfa.remember : 0;
 }
 
 static void on_success(struct module_login *L, struct store_record *rec, uint64_t matched)
@@ -147,9 +150,9 @@ static void on_success(struct module_login *L, struct store_record *rec, uint64_
 	if (slot != NULL)
 		lockout_reset(slot);
 	store_history_add(rec, &L->ctx.source, &L->pol->history, L->now, &changed);
-	if (L->pol->mfa.remember > 0 && L->ctx.source.kind != SOURCE_UNKNOWN)
-		store_remember_add(rec, L->source_text, L->dec.class_name,
-				   L->now + (int64_t)L->pol->mfa.remember, L->now);
+	if (remember_seconds(L) > 0 && L->ctx.source.kind != SOURCE_UNKNOWN)
+		store_remember_add_factor(rec, L->source_text, L->dec.class_name,
+					  L->now + (int64_t)remember_seconds(L), L->now, matched);
 }
 
 /* Verifies under the user's lock. Returns PAM_SUCCESS, or a PAM failure
@@ -186,7 +189,7 @@ static int verify_locked(struct module_login *L, const struct factor_code *code,
 		rv = PAM_PERM_DENIED;
 		goto out;
 	}
-	rv = lock_source(L, &src);
+	rv = module_lock_source(L, &src);
 	if (rv != PAM_SUCCESS)
 		goto out;
 	rv = PAM_AUTH_ERR;
@@ -226,9 +229,81 @@ out:
 	return rv;
 }
 
-/* Before asking: is there a token at all (and how many digits its codes
- * have), or a remembered source? report: log mfa_not_enrolled (the auth
- * phase; the account phase reports mfa_missing itself). */
+/* Under the user's lock: does code belong to the remembered (source,
+ * class)? It does when the token accepts it now (then it counts as a
+ * verified factor, recorded as such), when it is a code already used
+ * within the window, or when it is the code of the step (counter) the
+ * source was remembered with or of the last one accepted. A wrong guess
+ * here is not a failure: a remembered source needs no code at all. */
+static bool remembered_code(struct module_login *L, const struct factor_code *code)
+{
+	struct store_handle *h = NULL;
+	struct store_record *rec;
+	const struct store_remember *ent;
+	uint64_t matched = 0, known[2];
+	char want[OTP_CODE_BUF];
+	bool hit = false;
+	int otp;
+
+	if (store_lock_user(L->store, L->user, &h) != STORE_OK)
+		return false;
+	rec = store_record(h);
+	ent = store_remember_find(rec, L->source_text, L->dec.class_name, L->now);
+	if (!rec->has_token || ent == NULL || code->len != rec->token.digits)
+		goto out;
+	otp = otp_verify(&rec->token, code->text, code->len, L->now, L->pol->mfa.window_past,
+			 L->pol->mfa.window_future, rec->last_step, &matched);
+	if (otp == OTP_OK) {
+		on_success(L, rec, matched);
+		hit = store_commit(h) == STORE_OK;
+		if (hit)
+			module_factor_mark(L);
+		goto out;
+	}
+	hit = otp == OTP_EREPLAY;
+	known[0] = ent->factor;
+	known[1] = rec->token.kind == OTP_TOTP ? rec->last_step
+		   : rec->token.counter > 0   ? rec->token.counter - 1
+					      : 0;
+	for (size_t i = 0; i < 2; i++) {
+		if (known[i] == 0 || otp_generate_factor(&rec->token, known[i], want, sizeof(want)) !=
+					     OTP_OK)
+			continue;
+		hit |= CRYPTO_memcmp(want, code->text, code->len) == 0;
+	}
+out:
+	OPENSSL_cleanse(want, sizeof(want));
+	store_unlock(h);
+	return hit;
+}
+
+static void strip_remembered_code(struct module_login *L, unsigned digits)
+{
+	struct factor_code code = { 0 };
+	char password[MODULE_AUTHTOK_MAX + 1];
+	const char *tok = NULL;
+	size_t len;
+
+	if (pam_get_authtok(L->pamh, PAM_AUTHTOK, &tok, NULL) != PAM_SUCCESS || tok == NULL)
+		return;
+	len = strnlen(tok, MODULE_AUTHTOK_MAX + 1);
+	if (len > MODULE_AUTHTOK_MAX || len <= digits || !all_digits(tok + len - digits, digits))
+		return;
+	memcpy(code.text, tok + len - digits, digits);
+	code.len = digits;
+	if (remembered_code(L, &code)) {
+		memcpy(password, tok, len - digits);
+		password[len - digits] = '\0';
+		if (pam_set_item(L->pamh, PAM_AUTHTOK, password) != PAM_SUCCESS)
+			module_log(L, LOG_ERR, "user %s: cannot pass the password on", L->user);
+		else if (L->opts.debug)
+			module_log(L, LOG_DEBUG, "user %s: remembered source, code taken off",
+				   L->user);
+		OPENSSL_cleanse(password, sizeof(password));
+	}
+	wipe_code(&code);
+}
+
 /* Reads (peeks) whether the user has a token and whether this source is
  * remembered for the class. A user NSS does not know has neither. */
 static int precheck(struct module_login *L, bool *enrolled, bool *remembered, unsigned *digits)
@@ -244,7 +319,7 @@ static int precheck(struct module_login *L, bool *enrolled, bool *remembered, un
 	if (rv != PAM_SUCCESS || rec == NULL)
 		return rv;
 	*enrolled = rec->has_token;
-	*remembered = L->pol->mfa.remember > 0 &&
+	*remembered = remember_seconds(L) > 0 &&
 		      store_remember_check(rec, L->source_text, L->dec.class_name, L->now);
 	if (rec->has_token)
 		*digits = rec->token.digits;
@@ -257,7 +332,7 @@ int module_factor_remembered(struct module_login *L)
 	unsigned digits;
 	int rv;
 
-	if (L->pol->mfa.remember == 0)
+	if (remember_seconds(L) == 0)
 		return PAM_AUTH_ERR;
 	rv = precheck(L, &enrolled, &remembered, &digits);
 	if (rv != PAM_SUCCESS)
@@ -276,8 +351,16 @@ int module_factor(struct module_login *L)
 	rv = precheck(L, &enrolled, &remembered, &digits);
 	if (rv != PAM_SUCCESS)
 		return rv;
-	if (remembered)
-		return PAM_IGNORE; /* no factor needed from this source yet */
+	if (remembered) {
+		/* No factor needed from this source yet. A client set up with
+		 * "password + code" keeps sending that code: it is taken off
+		 * when it is one this source was remembered with (or any
+		 * code the user's token accepts now), so that the next module
+		 * sees the password; any other password goes on untouched. */
+		if (L->opts.mode == CODE_SUFFIX && enrolled)
+			strip_remembered_code(L, digits);
+		return PAM_IGNORE;
+	}
 
 	/* Suffix mode splits at the user's token length, not the policy's
 	 * default: an 8-digit token must not leave 2 digits on the password. */
@@ -299,10 +382,16 @@ int module_factor(struct module_login *L)
 	}
 	rv = verify_locked(L, &code, &reason);
 	if (rv == PAM_SUCCESS) {
-		remember_factor(L);
+		module_factor_mark(L);
 		/* An alert has no reason: the vocabulary names denials only. */
 		if (L->dec.alert)
 			module_report(L, "login-alert", "success", NULL, L->dec.rule->name);
+		/* With app_password, PAM_SUCCESS is kept for a whole credential
+		 * (the stack is `[success=done ignore=ignore default=die]`):
+		 * a code is half of one, and the password is still the next
+		 * module's to check. */
+		if (L->opts.app_password)
+			rv = PAM_IGNORE;
 	} else if (reason != NULL) {
 		/* A lock is decided outside the rules: its event names no rule,
 		 * whether it was seen before the prompt or after it. */

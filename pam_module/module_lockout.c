@@ -64,3 +64,23 @@ int module_lockout_check(struct module_login *L)
 	}
 	return rv;
 }
+
+/* The source's lockout record, locked after the user's (one order, no
+ * deadlock) and held while the code is checked: parallel attempts from one
+ * address spread over many users then cannot exceed lockout.source.deny
+ * either. *h stays NULL for a local or unknown source (no address). */
+int module_lock_source(struct module_login *L, struct store_handle **h)
+{
+	int err;
+
+	*h = NULL;
+	if (L->ctx.source.kind != SOURCE_IP)
+		return PAM_SUCCESS;
+	err = store_lock_source(L->store, L->source_text, h);
+	if (err != STORE_OK) {
+		module_log(L, LOG_ERR, "source %s: record unusable: %s", L->source_text,
+			   store_strerror(err));
+		return PAM_AUTHINFO_UNAVAIL;
+	}
+	return PAM_SUCCESS;
+}

@@ -57,6 +57,8 @@ int module_opts_parse(int argc, const char **argv, struct module_opts *out, cons
 			out->failmode = FAILMODE_SAFE;
 		} else if (strcmp(arg, "debug") == 0) {
 			out->debug = true;
+		} else if (strcmp(arg, "app_password") == 0) {
+			out->app_password = true;
 		} else {
 			return -1;
 		}

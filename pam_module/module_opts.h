@@ -26,6 +26,7 @@ struct module_opts {
 	enum module_code_mode mode;
 	enum module_failmode failmode;
 	bool debug;
+	bool app_password; /* a PAM_AUTHTOK shaped as an app password is checked as one */
 };
 
 /* Parses argv. Returns 0, or -1 with the offending argument in *bad. */

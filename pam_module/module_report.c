@@ -62,7 +62,7 @@ void module_report(struct module_login *L, const char *action, const char *outco
 
 /* Report-only rules that matched, and under a report-only policy the deny
  * or challenge that would have happened. */
-void module_report_would(struct module_login *L)
+void module_report_would(struct module_login *L, bool factor_met)
 {
 	const struct decision *dec = &L->dec;
 
@@ -73,7 +73,8 @@ void module_report_would(struct module_login *L)
 		module_report(L, "login-would-deny", "unknown",
 			      ro->would == GARDE_DENY ? "policy_deny" : "mfa_missing", ro->rule->name);
 	}
-	if (dec->report_only_mode && dec->would != GARDE_ALLOW)
+	if (dec->report_only_mode && dec->would != GARDE_ALLOW &&
+	    !(factor_met && dec->would == GARDE_MFA))
 		module_report(L, "login-would-deny", "unknown",
 			      dec->would == GARDE_MFA ? "mfa_missing" : decide_reason_name(dec->reason),
 			      dec->rule != NULL ? dec->rule->name : NULL);

@@ -26,8 +26,16 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	rv = module_lockout_check(&L);
 	if (rv != PAM_SUCCESS)
 		goto out;
-	module_report_would(&L);
+	/* With app_password, a password shaped as one is checked as the whole
+	 * credential (where the deciding rule allows it) before any code is
+	 * asked; anything else goes on below. A deny rule refuses it first. */
+	rv = L.dec.action != GARDE_DENY ? module_apppw(&L) : PAM_IGNORE;
+	/* An accepted app password met the factor a report-only policy would
+	 * have asked for: that is no would-deny. */
+	module_report_would(&L, rv == PAM_SUCCESS);
 	pam_set_data(pamh, MODULE_AUTH_RAN_DATA, (void *)1, NULL);
+	if (rv != PAM_IGNORE)
+		goto out;
 	switch (L.dec.action) {
 	case GARDE_DENY:
 		module_tell_user(&L, L.dec.rule != NULL ? L.dec.rule->message : NULL);
@@ -79,7 +87,7 @@ pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	if (pam_get_data(pamh, MODULE_AUTH_RAN_DATA, &auth_ran) != PAM_SUCCESS)
 		auth_ran = NULL;
 	if (auth_ran == NULL)
-		module_report_would(&L);
+		module_report_would(&L, false);
 	switch (L.dec.action) {
 	case GARDE_DENY:
 		module_tell_user(&L, L.dec.rule != NULL ? L.dec.rule->message : NULL);

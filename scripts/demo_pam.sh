@@ -3,8 +3,9 @@
 # two fictional users (nss_wrapper gives them an /etc/passwd of their own),
 # enrolled in a temporary store, log in with pamtester under pam_wrapper
 # (service files from a temporary directory: /etc/pam.d is never read or
-# changed), typing codes computed like a phone would (oathtool). Then the
-# denial events the module spooled.
+# changed), typing codes computed like a phone would (oathtool). Mail from
+# a remembered source (mfa.remember) needs the password only; admin rules
+# say remember = false. Then the denial events the module spooled.
 set -eu
 cd "$(dirname "$0")/.."
 B=${B:-build}
@@ -60,6 +61,7 @@ login "amelie: ssh from the LAN, wrong code"         sshd    amelie 10.20.1.15  
 login "bruno: IMAP from the LAN, password only"      dovecot bruno  10.20.3.40   "s3cret"
 login "bruno: IMAP from a cafe, password only"       dovecot bruno  198.51.100.23 "s3cret"
 login "bruno: IMAP from a cafe, password+code"       dovecot bruno  198.51.100.23 "s3cret$code_b"
+login "bruno: IMAP from the cafe again, password only" dovecot bruno 198.51.100.23 "s3cret"
 login "bruno: ssh from the LAN, reusing that code"   sshd    bruno  10.20.1.15   "$code_b"
 echo
 echo "The events the module spooled for garde-agent ($d/spool/new/):"

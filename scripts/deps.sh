@@ -9,7 +9,8 @@ set -eu
 #        zones), mandoc (man lint), nginx and rsyslog (the agent's peers),
 #        pamtester and libpam-wrapper (the pam tier's external client),
 #        openssh-server, openssh-client, sudo, expect, procps (the admin-login
-#        end-to-end tests and demo: real sshd, ssh, sudo, su and login)
+#        end-to-end tests and demo: real sshd, ssh, sudo, su and login),
+#        dovecot-imapd, dovecot-pop3d (the mail end-to-end test: a real dovecot)
 PACKAGES="build-essential pkg-config libpam0g-dev liboath-dev libconfig-dev libssl-dev check \
 libqrencode-dev libcurl4-openssl-dev librelp-dev \
 oathtool libpam-oath bc tzdata mandoc man-db python3 nginx-light rsyslog rsyslog-relp \

@@ -146,7 +146,7 @@ expect_eq "$(dups "$T/relp.log")" 0 "relp: no duplicates"
 wait_for "$T/one/ids" "$T/tcp.log" 10
 expect_eq "$(missing "$T/one/ids" "$T/tcp.log")" 0 "syslog/tcp: every event arrived"
 expect_eq "$(ls "$T/one/spool/new" | wc -l)" 0 "the spool is empty after intake"
-expect_eq "$(cat "$T/one/state/checkpoint.siem")" "garde-checkpoint 1 10000" "relp checkpoint at the last record"
+expect_eq "$(cat "$T/one/state/worker/checkpoint.siem")" "garde-checkpoint 1 10000" "relp checkpoint at the last record"
 expect_match "$(head -1 "$T/relp.log")" '^\{"@timestamp"' "rsyslog parsed the RFC 5424 header (MSG is the JSON)"
 expect_status 0 "the journal verifies" -- "$GARDE" report --verify --journal "$T/one/state/journal"
 

@@ -85,6 +85,13 @@ struct bad_case {
 #define S1 "serial = 1;\n"
 
 static const struct bad_case bad_cases[] = {
+	{ "app_password and remember where they mean nothing",
+	  S1 "rules = ( { name = \"a\"; action = \"allow\";\n remember = false; },\n"
+	  " { name = \"d\"; action = \"deny\"; app_password = true; },\n"
+	  " { name = \"m\"; action = \"mfa\"; remember = 0; } );\n", 0,
+	  { { 3, "rule 'a': remember applies to mfa rules only; remove it" },
+	    { 4, "rule 'd': app_password has no effect on a deny rule; remove it" },
+	    { 5, "rule 'm': 'remember' must be true or false" } } },
 	{ "empty text", "", 0,
 	  { { 0, "missing required key 'serial'" },
 	    { 0, "missing 'rules' (a policy with no rules denies everything)" } } },
