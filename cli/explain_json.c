@@ -72,6 +72,10 @@ int explain_print_json(FILE *out, const struct explain_view *v)
 	json_str(&jb, dec->zone);
 	json_key(&jb, "alert");
 	json_bool(&jb, dec->alert);
+	json_key(&jb, "app_password");
+	json_bool(&jb, dec->rule != NULL && dec->rule->app_password);
+	json_key(&jb, "remember");
+	json_int(&jb, dec->would == GARDE_MFA && dec->rule->remember ? v->pol->mfa.remember : 0);
 	json_key(&jb, "message");
 	json_str(&jb, dec->rule != NULL && dec->would == GARDE_DENY ? dec->rule->message : NULL);
 	json_key(&jb, "report_only");

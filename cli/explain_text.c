@@ -43,6 +43,12 @@ int explain_print_text(FILE *out, const struct explain_view *v)
 		fprintf(out, "message:   %s\n", dec->rule->message);
 	if (dec->alert)
 		fprintf(out, "alert:     yes, an event is sent even when the login succeeds\n");
+	if (dec->rule != NULL && dec->rule->app_password)
+		fprintf(out, "app passwords: accepted by this rule (where the module has app_password)\n");
+	if (dec->would == GARDE_MFA)
+		fprintf(out, "remember:  %s\n", dec->rule->remember && v->pol->mfa.remember > 0
+			? "a code from this source spares the next ones for mfa.remember"
+			: "no: a code every time");
 	print_context(out, v);
 
 	for (size_t i = 0; i < dec->n_report_only; i++)

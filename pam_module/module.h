@@ -13,6 +13,8 @@
 #include "usergroups.h"
 
 #define MODULE_NAME "pam_garde"
+/* Events that reached syslog only (spool unusable), counted in the store. */
+#define MODULE_SPOOL_FALLBACK "spool-fallback.count"
 /* pam_set_data key: a second factor was verified in this PAM transaction;
  * the data is a copy of the user name it was verified for. */
 #define MODULE_FACTOR_DATA "pam_garde_factor_ok"

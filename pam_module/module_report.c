@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "counter.h"
 #include "event.h"
 #include "module.h"
 #include "spool.h"
@@ -54,10 +55,19 @@ void module_report(struct module_login *L, const char *action, const char *outco
 		return;
 	}
 	err = spool_write(L->opts.spool, json, strlen(json), id);
-	if (err != SPOOL_OK)
-		/* The syslog line above carries the event; this one says it is the only copy. */
-		module_log(L, LOG_ERR, "spool %s unusable (%s): event %s is only in syslog",
-			   L->opts.spool, spool_strerror(err), id);
+	if (err != SPOOL_OK) {
+		uint64_t lost = 0;
+
+		/* The syslog line above carries the event; this one says it is
+		 * the only copy, and how many have been so (the count is kept
+		 * in the store, which outlives this process). */
+		if (counter_bump(L->opts.store, MODULE_SPOOL_FALLBACK, &lost) != 0)
+			lost = 0;
+		module_log(L, LOG_ERR, "spool %s unusable (%s): event %s is only in syslog "
+			   "(%llu events so far, counted in %s/%s)", L->opts.spool,
+			   spool_strerror(err), id, (unsigned long long)lost, L->opts.store,
+			   MODULE_SPOOL_FALLBACK);
+	}
 }
 
 /* Report-only rules that matched, and under a report-only policy the deny

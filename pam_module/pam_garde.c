@@ -7,6 +7,15 @@
 
 #include "module.h"
 
+/* A rule (or no rule) denies: the rule's message to the user, one event. */
+static int policy_denied(struct module_login *L)
+{
+	module_tell_user(L, L->dec.rule != NULL ? L->dec.rule->message : NULL);
+	module_report(L, "login-denied", "failure", decide_reason_name(L->dec.reason),
+		      L->dec.rule != NULL ? L->dec.rule->name : NULL);
+	return PAM_PERM_DENIED;
+}
+
 /* auth: deny, ask for the second factor, or let the stack go on. A login
  * that needs no factor gets PAM_IGNORE, never PAM_SUCCESS, so that a
  * `sufficient` line cannot turn "nothing to add" into a bypass. */
@@ -38,10 +47,7 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		goto out;
 	switch (L.dec.action) {
 	case GARDE_DENY:
-		module_tell_user(&L, L.dec.rule != NULL ? L.dec.rule->message : NULL);
-		module_report(&L, "login-denied", "failure", decide_reason_name(L.dec.reason),
-			      L.dec.rule != NULL ? L.dec.rule->name : NULL);
-		rv = PAM_PERM_DENIED;
+		rv = policy_denied(&L);
 		break;
 	case GARDE_MFA:
 		rv = module_factor(&L);
@@ -90,10 +96,7 @@ pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		module_report_would(&L, false);
 	switch (L.dec.action) {
 	case GARDE_DENY:
-		module_tell_user(&L, L.dec.rule != NULL ? L.dec.rule->message : NULL);
-		module_report(&L, "login-denied", "failure", decide_reason_name(L.dec.reason),
-			      L.dec.rule != NULL ? L.dec.rule->name : NULL);
-		rv = PAM_PERM_DENIED;
+		rv = policy_denied(&L);
 		break;
 	case GARDE_MFA:
 		if (module_factor_verified(&L)) {

@@ -52,6 +52,10 @@ expect_match "$OUT" '"report_only":\[\]' "json report_only empty"
 python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); assert d["decision"]=="deny" and d["trace"][0]=={"rule":"break-glass","failed":"users"}' <<JSON && pass || fail "json parses and carries the trace"
 $OUT
 JSON
+expect_status 0 "explain admin from the LAN" -- $E --user alice --service sshd --rhost 10.20.1.15 --json
+expect_match "$OUT" '"rule":"admin-mfa".*"app_password":false,"remember":0,' "admin: no app password, a code every time"
+expect_status 0 "explain mail from a cafe" -- $E --user bob --service dovecot --rhost 198.51.100.23 --json
+expect_match "$OUT" '"rule":"mail-offsite".*"app_password":true,"remember":43200,' "mail: app passwords, remembered 12 h"
 expect_status 0 "explain mail at night from LAN" -- $G explain --policy @default --groups staff \
 	--at 2026-11-30T22:30:00Z --user bob --service dovecot --rhost 10.20.3.40 --json
 expect_match "$OUT" '"decision":"allow".*"report_only":\[\{"rule":"mail-night-watch","decision":"deny"\}\]' "report-only listed"
