@@ -100,6 +100,10 @@ void module_factor_mark(struct module_login *L);
  * PAM_AUTHINFO_UNAVAIL. */
 int module_lock_source(struct module_login *L, struct store_handle **h);
 
+/* Counts one failure against the source locked in src (NULL: a source with
+ * no address, nothing to count) and commits it; a failed write is logged. */
+void module_source_failure(struct module_login *L, struct store_handle *src);
+
 /* module_lockout.c: PAM_SUCCESS when neither (user, zone) nor the source is
  * locked, else the PAM code after the event. */
 int module_lockout_check(struct module_login *L);

@@ -216,13 +216,8 @@ static int verify_locked(struct module_login *L, const struct factor_code *code,
 		rv = PAM_AUTHINFO_UNAVAIL;
 		goto out;
 	}
-	if (rv != PAM_SUCCESS && src != NULL) {
-		lockout_record_failure(store_source_slot(src), &L->pol->lockout_source, L->now);
-		err = store_commit(src);
-		if (err != STORE_OK)
-			module_log(L, LOG_ERR, "source %s: failure not recorded: %s",
-				   L->source_text, store_strerror(err));
-	}
+	if (rv != PAM_SUCCESS)
+		module_source_failure(L, src);
 out:
 	store_unlock(src);
 	store_unlock(h);

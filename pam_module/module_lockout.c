@@ -84,3 +84,16 @@ int module_lock_source(struct module_login *L, struct store_handle **h)
 	}
 	return PAM_SUCCESS;
 }
+
+void module_source_failure(struct module_login *L, struct store_handle *src)
+{
+	int err;
+
+	if (src == NULL)
+		return;
+	lockout_record_failure(store_source_slot(src), &L->pol->lockout_source, L->now);
+	err = store_commit(src);
+	if (err != STORE_OK)
+		module_log(L, LOG_ERR, "source %s: failure not recorded: %s", L->source_text,
+			   store_strerror(err));
+}
