@@ -198,6 +198,18 @@ static void run_sync(const struct agent_config *cfg, const struct sync_keys *key
 		status >= 0 ? "ok" : status == SYNC_EREFUSED ? "refused" : "failed", why);
 }
 
+/* SIGHUP pulls now; anything else stops the loop. */
+static void run_on_signal(const struct agent_config *cfg, int signo, int64_t *next_poll,
+			  bool *stop)
+{
+	if (signo == SIGHUP) {
+		*next_poll = cfg->policy_url != NULL ? now_ms() : INT64_MAX;
+	} else if (!*stop) {
+		fprintf(stderr, "garde-agent: signal %d: stopping\n", signo);
+		*stop = true;
+	}
+}
+
 /* w == NULL: everything in this process. Else the worker of privsep.h:
  * the privileged side does the spool and the journal and says when the
  * journal grew, on w->journal. */
@@ -217,7 +229,7 @@ static int run_loop(const struct agent_config *cfg, const struct sync_keys *keys
 		};
 		struct signalfd_siginfo si;
 		int64_t wait_ms, now;
-		int more;
+		int more, relayed = 0;
 
 		if (cfg->policy_url != NULL && now_ms() >= next_poll) {
 			run_sync(cfg, keys, chan);
@@ -234,17 +246,17 @@ static int run_loop(const struct agent_config *cfg, const struct sync_keys *keys
 			fprintf(stderr, "garde-agent: poll: %s\n", strerror(errno));
 			return EXIT_FAILED;
 		}
-		if (w != NULL && pfd[1].revents != 0 && privsep_journal_recv(w->journal, d) < 0)
-			return EXIT_FAILED;
+		if (w != NULL && pfd[1].revents != 0) {
+			if (privsep_journal_recv(w->journal, d, &relayed) < 0)
+				return EXIT_FAILED;
+			if (relayed != 0)
+				run_on_signal(cfg, relayed, &next_poll, &stop);
+		}
 		/* Signals are read here, between batches: SIGTERM never cuts a
-		 * batch in flight. */
+		 * batch in flight. Under privilege separation they come from the
+		 * privileged side too (systemd signals the main pid). */
 		while ((pfd[0].revents & POLLIN) && read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-			if (si.ssi_signo == SIGHUP) {
-				next_poll = cfg->policy_url != NULL ? now_ms() : INT64_MAX;
-			} else {
-				fprintf(stderr, "garde-agent: signal %u: stopping\n", si.ssi_signo);
-				stop = true;
-			}
+			run_on_signal(cfg, (int)si.ssi_signo, &next_poll, &stop);
 			pfd[0].revents = 0;
 		}
 	}

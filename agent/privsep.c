@@ -96,15 +96,24 @@ static int privsep_own_dir(int dirfd, const char *name, const char *shown, uid_t
 		snprintf(why, whylen, "%s: cannot create: %s", shown, strerror(errno));
 		return -1;
 	}
+	/* Root's first, by name and without following a link: a directory the
+	 * user owns and keeps closed (as an older version left the state
+	 * directory) cannot be opened without CAP_DAC_OVERRIDE, which the unit
+	 * does not grant. A symbolic link only has its own owner changed, and
+	 * is refused by the open. */
+	if (fchownat(dirfd, name, 0, (gid_t)-1, AT_SYMLINK_NOFOLLOW) != 0) {
+		snprintf(why, whylen, "%s: cannot take it back: %s", shown, strerror(errno));
+		return -1;
+	}
 	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		snprintf(why, whylen, "%s: %s%s", shown, strerror(errno),
 			 errno == ENOTDIR ? " (a symbolic link or not a directory: refused)" : "");
 		return -1;
 	}
-	/* Root's while its mode is set, then given: chmod of another user's
-	 * directory would need CAP_FOWNER, which the unit does not grant. */
-	if (fchown(fd, 0, (gid_t)-1) != 0 || fchmod(fd, mode) != 0 || fchown(fd, uid, gid) != 0) {
+	/* The mode is set while it is root's (chmod of another user's would
+	 * need CAP_FOWNER), then it is given. */
+	if (fchmod(fd, mode) != 0 || fchown(fd, uid, gid) != 0) {
 		snprintf(why, whylen, "%s: cannot set its owner and mode: %s", shown, strerror(errno));
 		close(fd);
 		return -1;
@@ -177,9 +186,19 @@ static void privsep_serve_one(const struct agent_config *cfg, const struct sync_
 	rep->status = sync_apply_files(cfg, keys, pol, sig, req->etag, rep->why, sizeof(rep->why));
 }
 
-/* One announcement on the journal channel, never blocking: 0 sent, 1 try
+/* On the journal channel, from the privileged side to the worker. */
+struct privsep_news_msg {
+	struct agent_journal_info info; /* signo == 0: where the journal is */
+	/* Else: SIGHUP, SIGTERM or SIGINT, received by the privileged side
+	 * (systemd signals the main pid), for the worker to act on. Relayed
+	 * here because kill(2) of another uid's process needs CAP_KILL. */
+	int32_t signo;
+	int32_t reserved;
+};
+
+/* One message on the journal channel, never blocking: 0 sent, 1 try
  * again when writable, -1 the worker is gone. */
-static int privsep_journal_send(int fd, const struct agent_journal_info *info, int jfd)
+static int privsep_journal_send(int fd, const struct privsep_news_msg *info, int jfd)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
@@ -213,35 +232,48 @@ static int privsep_journal_send(int fd, const struct agent_journal_info *info, i
 	return -1;
 }
 
-/* What the worker was last told, and whether it must be told again. */
+/* What the worker was last told, and what it must be told still. */
 struct privsep_news {
 	struct agent_journal_info sent;
 	uint64_t fd_generation; /* of the last descriptor passed; 0: none yet */
+	int relay;              /* a signal to pass on; 0: none */
 	bool blocked;           /* the channel was full: wait for POLLOUT */
 };
 
-/* 0, or -1 when the worker is gone. */
-static int privsep_announce(struct agent_delivery *d, int jchan, struct privsep_news *nw)
+/* The pending signal, then the journal's news if it changed. 0, or -1 when
+ * the worker is gone. */
+static int privsep_tell(struct agent_delivery *d, int jchan, struct privsep_news *nw)
 {
-	struct agent_journal_info now;
+	struct privsep_news_msg msg;
 	int jfd = -1, rv;
 
-	agent_delivery_journal_info(d, &now);
-	if (memcmp(&now, &nw->sent, sizeof(now)) == 0)
+	memset(&msg, 0, sizeof(msg));
+	nw->blocked = false;
+	if (nw->relay != 0) {
+		msg.signo = nw->relay;
+		rv = privsep_journal_send(jchan, &msg, -1);
+		nw->blocked = rv == 1;
+		if (rv != 0)
+			return rv < 0 ? -1 : 0;
+		nw->relay = 0;
+	}
+	agent_delivery_journal_info(d, &msg.info);
+	msg.signo = 0;
+	if (memcmp(&msg.info, &nw->sent, sizeof(msg.info)) == 0)
 		return 0;
 	/* A new file needs its descriptor: without one the worker would read
 	 * a file that no longer grows. Retried on the next pass (logged). */
-	if (now.generation != nw->fd_generation && (jfd = agent_delivery_journal_fd(d)) < 0)
+	if (msg.info.generation != nw->fd_generation && (jfd = agent_delivery_journal_fd(d)) < 0)
 		return 0;
-	rv = privsep_journal_send(jchan, &now, jfd);
+	rv = privsep_journal_send(jchan, &msg, jfd);
 	if (jfd >= 0)
 		close(jfd);
 	nw->blocked = rv == 1;
 	if (rv != 0)
 		return rv < 0 ? -1 : 0;
-	nw->sent = now;
+	nw->sent = msg.info;
 	if (jfd >= 0)
-		nw->fd_generation = now.generation;
+		nw->fd_generation = msg.info.generation;
 	return 0;
 }
 
@@ -268,7 +300,7 @@ static int privsep_serve(const struct agent_config *cfg, const struct sync_keys 
 	 * descriptor, the spool's or the inotify watch. */
 	if (agent_delivery_open(cfg, DELIVERY_INTAKE, &d, why, sizeof(why)) != 0) {
 		fprintf(stderr, "garde-agent run: %s\n", why);
-		kill(worker, SIGTERM);
+		/* The worker stops when it finds both channels closed. */
 		failed = PRIVSEP_EXIT_FAILED;
 		goto out;
 	}
@@ -284,7 +316,7 @@ static int privsep_serve(const struct agent_config *cfg, const struct sync_keys 
 		 * spool is rescanned at least once a minute without inotify. */
 		if (!stopping && agent_delivery_intake(d) < 0)
 			fprintf(stderr, "garde-agent: the journal cannot be written; events stay in the spool\n");
-		if (privsep_announce(d, jchan, &news) != 0)
+		if (privsep_tell(d, jchan, &news) != 0)
 			break; /* the worker is gone */
 		pfd[3].events = news.blocked ? POLLOUT : 0;
 		if (poll(pfd, 4, (int)agent_delivery_next_retry_ms(d)) < 0) {
@@ -292,12 +324,15 @@ static int privsep_serve(const struct agent_config *cfg, const struct sync_keys 
 				continue;
 			break;
 		}
-		/* systemd signals the main pid: pass reload and stop on. */
+		/* systemd signals the main pid: pass reload and stop on (a stop
+		 * is not overridden by a later reload). */
 		if (sfd >= 0 && (pfd[1].revents & POLLIN) &&
 		    read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 			if (si.ssi_signo != SIGHUP)
 				stopping = true;
-			kill(worker, (int)si.ssi_signo);
+			if (news.relay != SIGTERM && news.relay != SIGINT)
+				news.relay = (int)si.ssi_signo;
+			continue; /* told at the top of the loop */
 		}
 		if (pfd[0].revents == 0)
 			continue;
@@ -400,7 +435,7 @@ out:
 	return rv;
 }
 
-int privsep_journal_recv(int fd, struct agent_delivery *d)
+int privsep_journal_recv(int fd, struct agent_delivery *d, int *signo)
 {
 	int got = 0;
 
@@ -409,8 +444,8 @@ int privsep_journal_recv(int fd, struct agent_delivery *d)
 			char buf[CMSG_SPACE(4 * sizeof(int))];
 			struct cmsghdr align;
 		} u;
-		struct agent_journal_info info;
-		struct iovec iov = { &info, sizeof(info) };
+		struct privsep_news_msg msg;
+		struct iovec iov = { &msg, sizeof(msg) };
 		struct msghdr mh;
 		struct cmsghdr *cm;
 		int jfd = -1;
@@ -439,9 +474,18 @@ int privsep_journal_recv(int fd, struct agent_delivery *d)
 					close(one);
 			}
 		}
-		if (n > 0 && n == (ssize_t)sizeof(info) && (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == 0) {
+		if (n == (ssize_t)sizeof(msg) && (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == 0 &&
+		    msg.signo != 0 && jfd < 0 &&
+		    (msg.signo == SIGHUP || msg.signo == SIGTERM || msg.signo == SIGINT)) {
+			if (*signo != SIGTERM && *signo != SIGINT)
+				*signo = msg.signo;
+			got = 1;
+			continue;
+		}
+		if (n == (ssize_t)sizeof(msg) && (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == 0 &&
+		    msg.signo == 0) {
 			/* It closes jfd when it refuses it. */
-			if (agent_delivery_journal(d, &info, jfd) == 0) {
+			if (agent_delivery_journal(d, &msg.info, jfd) == 0) {
 				got = 1;
 				continue;
 			}

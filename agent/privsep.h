@@ -19,8 +19,10 @@
  * answers; fixed-size messages both ways. The journal channel
  * (SOCK_SEQPACKET): the privileged side announces each change of the
  * journal (struct agent_journal_info), with a new descriptor (SCM_RIGHTS)
- * when compaction replaced the file; it never blocks on it (a message that
- * does not fit waits and is superseded by the next).
+ * when compaction replaced the file, and passes on the signals it gets
+ * (SIGHUP, SIGTERM: systemd signals the main pid, and kill(2) of another
+ * uid's process would need CAP_KILL); it never blocks on it (a message
+ * that does not fit waits, news superseded by later news).
  *
  * Why not one unprivileged process: the module only trusts a policy owned
  * by root (or by the uid it runs as, which for sshd is root), and it only
@@ -69,9 +71,11 @@ int privsep_fork(const struct agent_config *cfg, const struct sync_keys *keys,
 int privsep_drop(uid_t uid, gid_t gid, char *why, size_t whylen);
 
 /* The worker: takes every pending journal announcement into d (never
- * blocks). 1 when one came, 0 when none was waiting, -1 (logged) when the
- * privileged side is gone or broke the protocol. */
-int privsep_journal_recv(int fd, struct agent_delivery *d);
+ * blocks), and sets *signo to a signal the privileged side passed on
+ * (SIGTERM or SIGINT over SIGHUP; left alone when none came). 1 when a
+ * message came, 0 when none was waiting, -1 (logged) when the privileged
+ * side is gone or broke the protocol. */
+int privsep_journal_recv(int fd, struct agent_delivery *d, int *signo);
 
 /* The worker's pull: fetch, stage, ask the installer. An enum sync_status. */
 int privsep_pull(const struct agent_config *cfg, int chan, char *why, size_t whylen);

@@ -32,6 +32,7 @@ if ! command -v rsyslogd >/dev/null || [ ! -e /usr/lib/x86_64-linux-gnu/rsyslog/
 	echo "agent_privsep.sh: SKIP: rsyslogd with imrelp is not installed"
 	exit 0
 fi
+command -v setpriv >/dev/null || { echo "agent_privsep.sh: SKIP: setpriv (util-linux) is not installed"; exit 0; }
 NOBODY=$(id -u nobody 2>/dev/null) || { echo "agent_privsep.sh: SKIP: no user nobody"; exit 0; }
 NOGROUP=$(id -g nobody)
 
@@ -40,7 +41,7 @@ stop_all() {
 	[ -n "$AGENT_PID" ] && kill -9 "$AGENT_PID" 2>/dev/null
 	[ -s "$T/rsyslog.pid" ] && kill "$(cat "$T/rsyslog.pid")" 2>/dev/null
 	[ -n "$RSYSLOG_PID" ] && wait "$RSYSLOG_PID" 2>/dev/null
-	[ -n "${KEEP:-}" ] && cp -r "$T" /tmp/privsep-keep; cleanup_tmp
+	cleanup_tmp
 }
 trap stop_all EXIT
 trap 'exit 1' INT TERM
