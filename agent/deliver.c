@@ -45,7 +45,8 @@ struct dsink {
 	bool ack_pos;              /* ack_off/ack_line known */
 	uint64_t ack_off, ack_line; /* where the record after `acked` starts */
 	struct journal_reader *rd;
-	uint64_t delivered, failed;
+	uint64_t delivered, failed; /* since the first start, kept in stats_path[] */
+	char *stats_path[2];        /* STATE_DIR/worker/delivered.NAME, failed.NAME */
 	unsigned streak;           /* failures in a row */
 	uint64_t retry_at;         /* monotonic ms */
 	struct sink_msg *msgs;
@@ -171,7 +172,7 @@ static int counter_load(const char *path, uint64_t *seq)
 	return 1;
 }
 
-static int counter_save(const char *path, uint64_t value)
+static int counter_save(const char *path, uint64_t value, bool durable)
 {
 	char tmp[4200], line[64];
 	int fd, n, rv = -1;
@@ -188,7 +189,7 @@ static int counter_save(const char *path, uint64_t value)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		goto out;
-	if (write(fd, line, (size_t)n) != n || fsync(fd) != 0)
+	if (write(fd, line, (size_t)n) != n || (durable && fsync(fd) != 0))
 		goto out;
 	if (close(fd) != 0) {
 		fd = -1;
@@ -227,11 +228,28 @@ static int checkpoint_load(struct agent_delivery *d, struct dsink *s, bool log, 
 
 static int checkpoint_save(struct dsink *s)
 {
-	if (counter_save(s->cp_path, s->acked) == 0)
+	if (counter_save(s->cp_path, s->acked, true) == 0)
 		return 0;
 	deliver_log("%s: cannot write the checkpoint (%s): the sink's last batch will be sent "
 		    "again after a restart", s->cp_path, strerror(errno));
 	return -1;
+}
+
+/* The per-sink counts `status` shows. Informational: written without
+ * fsync, so a crash may lose the last few (the checkpoint, which decides
+ * what is sent, is durable). */
+static void stats_save(struct dsink *s)
+{
+	(void)counter_save(s->stats_path[0], s->delivered, false);
+	(void)counter_save(s->stats_path[1], s->failed, false);
+}
+
+static void stats_load(struct dsink *s)
+{
+	if (counter_load(s->stats_path[0], &s->delivered) < 0)
+		s->delivered = 0;
+	if (counter_load(s->stats_path[1], &s->failed) < 0)
+		s->failed = 0;
 }
 
 /* ---------------------------------------------------------- open/close */
@@ -261,11 +279,19 @@ static int sink_open(struct agent_delivery *d, struct dsink *s, const struct age
 		return -1;
 	}
 	if (asprintf(&s->cp_path, "%s/" AGENT_WORKER_DIR "/checkpoint.%s", d->cfg->state_dir,
-		     conf->name) < 0) {
+		     conf->name) < 0)
 		s->cp_path = NULL;
+	if (asprintf(&s->stats_path[0], "%s/" AGENT_WORKER_DIR "/delivered.%s", d->cfg->state_dir,
+		     conf->name) < 0)
+		s->stats_path[0] = NULL;
+	if (asprintf(&s->stats_path[1], "%s/" AGENT_WORKER_DIR "/failed.%s", d->cfg->state_dir,
+		     conf->name) < 0)
+		s->stats_path[1] = NULL;
+	if (s->cp_path == NULL || s->stats_path[0] == NULL || s->stats_path[1] == NULL) {
 		snprintf(why, whylen, "out of memory");
 		return -1;
 	}
+	stats_load(s);
 	if (d->role == DELIVERY_INTAKE) {
 		/* Only the checkpoint, for the bounds: no network, no TLS here. */
 		(void)checkpoint_load(d, s, false, &s->acked);
@@ -383,6 +409,8 @@ void agent_delivery_close(struct agent_delivery *d)
 		free(s->msgs);
 		free(s->arena);
 		free(s->cp_path);
+		free(s->stats_path[0]);
+		free(s->stats_path[1]);
 	}
 	intake_close(d->in);
 	journal_close(d->j);
@@ -495,7 +523,7 @@ static void enforce_bounds(struct agent_delivery *d)
 		after_trim(d, &t);
 		if (lost > 0) {
 			d->dropped += lost;
-			if (counter_save(d->dropped_path, d->dropped) != 0)
+			if (counter_save(d->dropped_path, d->dropped, true) != 0)
 				deliver_log("%s: cannot record the dropped count: %s", d->dropped_path,
 					    strerror(errno));
 			deliver_log("%s: over its hard bound (%" PRIu64 " bytes) with sinks behind: "
@@ -674,6 +702,7 @@ static void sink_failed(struct agent_delivery *d, struct dsink *s, const char *w
 	if (delay > cap)
 		delay = cap;
 	s->retry_at = now_ms() + delay;
+	stats_save(s);
 	s->ops->reset(s->st);
 	/* Read the batch again next time, from the checkpoint. */
 	journal_reader_close(s->rd);
@@ -717,6 +746,7 @@ int agent_delivery_send(struct agent_delivery *d)
 		s->ack_line = end_line;
 		s->delivered += (uint64_t)n;
 		(void)checkpoint_save(s);
+		stats_save(s);
 		if (s->acked < last)
 			more++;
 	}

@@ -161,7 +161,7 @@ expect_eq "$(missing "$T/two/ids" "$T/relp.log")" 0 "relp delivers while the htt
 sleep 2
 expect_eq "$(missing "$T/two/ids" "$T/http.log")" 2000 "nothing reached the stopped http collector"
 STATUS=$("$AGENT" --config "$T/two/agent.conf" status 2>/dev/null)
-expect_match "$STATUS" '"web":\{"delivered":0,"failed":[0-9]+,"pending":2000\}' "status shows the http backlog"
+expect_match "$STATUS" '"web":\{"delivered":0,"failed":[1-9][0-9]*,"pending":2000\}' "status shows the http backlog and its failed attempts"
 start_http
 wait_for "$T/two/ids" "$T/http.log" 20
 expect_eq "$(missing "$T/two/ids" "$T/http.log")" 0 "after the restart every event reached the http collector"
