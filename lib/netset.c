@@ -1,18 +1,29 @@
 /* netset.c - IPv4/IPv6 prefix sets (contract in netset.h).
  *
- * Per address family the set keeps the list of prefix lengths present and,
- * for each length, an open-addressing hash table (linear probing over
- * cache-line buckets) of the masked addresses of that length. A lookup
- * masks the address once per present length and probes one table: at most
- * 33 (IPv4) or 129 (IPv6) probes whatever the number of prefixes, though
- * each present length costs one (usually cached) line. Tables are flat
- * arrays of key words, with no pointers between entries, so a frozen set
- * can later be written to a snapshot and mapped back unchanged.
+ * Per address family: the ascending list of prefix lengths present and, per
+ * length, an open-addressing hash table (linear probing over cache-line
+ * buckets) of masked keys. A lookup is the binary search on prefix lengths
+ * of Waldvogel, Varghese, Turner and Plattner: probe the middle length of
+ * the range left; a hit sends the search to the longer half, a miss to the
+ * shorter. So that a hit can mean "go longer", each prefix leaves a marker
+ * (its key masked to that length) at every shorter length the search visits
+ * on its way to it, and a marker carries whether a shorter real prefix
+ * contains it (COVERED): the answer should the longer half hold nothing.
+ * At most ceil(log2(lengths + 1)) probes: 6 for IPv4, 8 for IPv6.
  *
- * An empty slot holds all-ones words. No IPv4 key can be all-ones (keys are
- * 32 bits in a 64-bit word), nor an IPv6 key shorter than /128 (its host
- * bits are zero); the one real all-ones key, ffff:...:ffff/128, is kept as
- * a flag beside its table. So a probe reads one array, not two.
+ * Markers follow the list of lengths and COVERED the shorter prefixes, so
+ * an add that brings a new length, or a prefix shorter than markers already
+ * placed, leaves work that the first lookup (or export) after it does once.
+ * If that runs out of memory, a lookup probes every length instead: slower,
+ * still exact.
+ *
+ * Tables are flat arrays of key words plus one flag byte per slot, with no
+ * pointers between entries, so a set can be written to a snapshot and
+ * mapped back unchanged. An empty slot holds all-ones words. No IPv4 key
+ * can be all-ones (32 bits in a 64-bit word), nor an IPv6 key shorter than
+ * /128; the one real all-ones key, ffff:...:ffff/128, is a flag beside its
+ * table and never a marker (markers are shorter than some prefix). So a
+ * probe reads the key array, and the flags only on a hit.
  *
  * The hash is deliberately unseeded: the keys come from the administrator's
  * policy, not from the network, and an attacker choosing the looked-up
@@ -24,7 +35,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +47,13 @@
 #define NETSET_MIN_BITS 1     /* 2 buckets */
 #define NETSET_MAX_BITS 36
 #define NETSET_EMPTY (~UINT64_C(0))
-#define NETSET_CIDR_MAX_TEXT 64
+
+/* Flag bits of an entry. An entry may be both a prefix and a marker; a
+ * lookup that finds PREFIX stops there. */
+#define NETSET_PREFIX 0x01  /* a real prefix: the address is in the set */
+#define NETSET_MARKER 0x02  /* a waypoint of the search toward longer prefixes */
+#define NETSET_COVERED 0x04 /* a shorter real prefix contains this marker */
+#define NETSET_CLEAN 0xff   /* recover_from: no COVERED flag is stale */
 
 /* An address or masked prefix as two 64-bit words in host order: IPv4 is
  * the 32-bit address in the low half of hi (lo = 0); IPv6 is the high and
@@ -49,29 +65,34 @@ struct netset_key {
 
 /* The table of one prefix length: 2^bits buckets of NETSET_BUCKET_WORDS
  * uint64_t (one 64-byte cache line), holding 8 IPv4 keys (one word each) or
- * 4 IPv6 keys (two words). A bucket fills from its first slot and nothing
- * is ever deleted, so a bucket whose last slot is empty ends a probe. A
- * lookup thus compares a whole cache line without branching and rarely
- * moves to a second one; a branch per slot, taken at random, cost several
- * times more. */
+ * 4 IPv6 keys (two words), and one flag byte per slot. A bucket fills from
+ * its first slot and nothing is ever deleted, so a bucket whose last slot
+ * is empty ends a probe. A lookup thus compares a whole cache line without
+ * branching and rarely moves to a second one; a branch per slot, taken at
+ * random, cost several times more. */
 struct netset_table {
 	unsigned bits; /* 0 while no prefix has this length */
-	bool has_ones; /* holds the all-ones key (IPv6 /128 only) */
-	size_t used;
+	bool has_ones; /* holds the all-ones key (IPv6 /128 prefix only) */
+	size_t used;   /* entries: prefixes and markers */
 	uint64_t *keys;
+	uint8_t *flags;
 };
 
 struct netset_family {
-	unsigned words;  /* key words per slot: 1 or 2 */
+	unsigned words; /* key words per slot: 1 or 2 */
 	unsigned nlens;
-	uint8_t lens[NETSET_MAX_LEN + 1]; /* the lengths present, ascending */
+	uint8_t lens[NETSET_MAX_LEN + 1]; /* the lengths of real prefixes, ascending */
 	struct netset_table tab[NETSET_MAX_LEN + 1];
+	bool remark;           /* lengths changed since the markers were placed */
+	unsigned recover_from; /* COVERED of markers longer than this may be stale */
 };
 
 struct netset {
-	struct netset_family fam[2];
-	size_t count;
-	bool borrowed; /* tables point into a mapped snapshot: not ours to free */
+	/* [2], behind a pointer: a lookup through a const set may finish the
+	 * deferred marker work, which changes no answer. */
+	struct netset_family *fam;
+	size_t count; /* real prefixes */
+	bool borrowed; /* tables point into a mapped snapshot: not ours */
 };
 
 /* Multiply-xorshift: the multiplications carry every key bit upwards and
@@ -109,11 +130,11 @@ static uint64_t netset_load64(const uint8_t *p)
 	return v;
 }
 
-static struct netset_key netset_masked(const struct netset_key *k, int fi, unsigned len)
+static struct netset_key netset_masked(const struct netset_key *k, unsigned words, unsigned len)
 {
 	struct netset_key m = { 0, 0 };
 
-	if (fi == NETSET_V4) {
+	if (words == 1) {
 		m.hi = k->hi & (netset_mask64(len) >> 32);
 	} else if (len <= 64) {
 		m.hi = k->hi & netset_mask64(len);
@@ -185,14 +206,43 @@ static bool netset_find(const struct netset_table *t, unsigned words,
 	}
 }
 
+/* The flags of masked key k at length len, or -1 when absent. */
+static int netset_flags_at(const struct netset_family *f, unsigned len,
+			   const struct netset_key *k)
+{
+	const struct netset_table *t = &f->tab[len];
+	size_t slot;
+
+	if (t->bits == 0)
+		return -1;
+	if (netset_is_ones(k, f->words))
+		return t->has_ones ? NETSET_PREFIX : -1;
+	return netset_find(t, f->words, k, &slot) ? t->flags[slot] : -1;
+}
+
+/* Whether a real prefix shorter than limit contains k: one probe per
+ * length. This computes COVERED, and answers lookups while markers wait. */
+static bool netset_prefix_below(const struct netset_family *f, const struct netset_key *k,
+				unsigned limit)
+{
+	for (unsigned j = 0; j < f->nlens && f->lens[j] < limit; j++) {
+		struct netset_key m = netset_masked(k, f->words, f->lens[j]);
+		int fl = netset_flags_at(f, f->lens[j], &m);
+		if (fl >= 0 && (fl & NETSET_PREFIX))
+			return true;
+	}
+	return false;
+}
+
 static void netset_slot_put(struct netset_table *t, unsigned words, size_t slot,
-			    const struct netset_key *k)
+			    const struct netset_key *k, uint8_t fl)
 {
 	uint64_t *w = t->keys + slot * words;
 
 	w[0] = k->hi;
 	if (words == 2)
 		w[1] = k->lo;
+	t->flags[slot] = fl;
 	t->used++;
 }
 
@@ -207,7 +257,7 @@ static void netset_slot_get(const struct netset_table *t, unsigned words, size_t
 
 static int netset_table_grow(struct netset_table *t, unsigned words)
 {
-	struct netset_table bigger = { 0, false, 0, NULL };
+	struct netset_table bigger = { 0, false, 0, NULL, NULL };
 	struct netset_key k;
 	size_t bytes, slot, oldslots = netset_slots(t, words);
 	int rv = -1;
@@ -221,7 +271,8 @@ static int netset_table_grow(struct netset_table *t, unsigned words)
 	bytes = ((size_t)1 << bigger.bits) * NETSET_BUCKET_WORDS * sizeof(uint64_t);
 	/* Buckets aligned on cache lines: one bucket, one line. */
 	bigger.keys = aligned_alloc(NETSET_BUCKET_WORDS * sizeof(uint64_t), bytes);
-	if (bigger.keys == NULL)
+	bigger.flags = calloc(netset_slots(&bigger, words), 1);
+	if (bigger.keys == NULL || bigger.flags == NULL)
 		goto out;
 	memset(bigger.keys, 0xff, bytes);
 	for (size_t i = 0; i < oldslots; i++) {
@@ -229,15 +280,164 @@ static int netset_table_grow(struct netset_table *t, unsigned words)
 		if (netset_is_ones(&k, words))
 			continue;
 		(void)netset_find(&bigger, words, &k, &slot);
-		netset_slot_put(&bigger, words, slot, &k);
+		netset_slot_put(&bigger, words, slot, &k, t->flags[i]);
 	}
 	free(t->keys);
+	free(t->flags);
 	*t = bigger;
 	bigger.keys = NULL;
+	bigger.flags = NULL;
 	rv = 0;
 out:
 	free(bigger.keys);
+	free(bigger.flags);
 	return rv;
+}
+
+/* Adds flag bits fl to masked key k at length len, inserting k (and its
+ * table) when absent. Returns 0, or -1 on ENOMEM. */
+static int netset_put(struct netset_family *f, unsigned len, const struct netset_key *k,
+		      uint8_t fl)
+{
+	struct netset_table *t = &f->tab[len];
+	size_t slot;
+
+	if (netset_is_ones(k, f->words)) {
+		/* A table is made even for the all-ones key alone, so that
+		 * every present length has one to probe. */
+		if (t->bits == 0 && netset_table_grow(t, f->words) != 0)
+			return -1;
+		t->has_ones = true;
+		return 0;
+	}
+	if (t->bits != 0 && netset_find(t, f->words, k, &slot)) {
+		t->flags[slot] |= fl;
+		return 0;
+	}
+	if ((t->used + 1) * 2 > netset_slots(t, f->words) && netset_table_grow(t, f->words) != 0)
+		return -1;
+	(void)netset_find(t, f->words, k, &slot);
+	netset_slot_put(t, f->words, slot, k, fl);
+	return 0;
+}
+
+/* Places the markers of prefix k/len: its key masked to each shorter length
+ * that the binary search probes on its way to len. The search must follow
+ * the same steps as the lookups. */
+static int netset_mark(struct netset_family *f, unsigned len, const struct netset_key *k)
+{
+	int lo = 0, hi = (int)f->nlens - 1;
+
+	while (lo <= hi) {
+		int mid = (lo + hi) / 2;
+		unsigned at = f->lens[mid];
+		struct netset_key m;
+		uint8_t fl = NETSET_MARKER;
+
+		if (at >= len) {
+			if (at == len)
+				break;
+			hi = mid - 1;
+			continue;
+		}
+		lo = mid + 1;
+		m = netset_masked(k, f->words, at);
+		if (netset_flags_at(f, at, &m) >= 0)
+			continue; /* a prefix, or another prefix's marker */
+		if (netset_prefix_below(f, &m, at))
+			fl |= NETSET_COVERED;
+		if (netset_put(f, at, &m, fl) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void netset_tables_free(struct netset_family *f)
+{
+	for (unsigned len = 0; len <= NETSET_MAX_LEN; len++) {
+		free(f->tab[len].keys);
+		free(f->tab[len].flags);
+	}
+}
+
+/* Rebuilds f's tables with every real prefix and the markers of the
+ * current list of lengths (the old markers may lead nowhere now). */
+static int netset_remark(struct netset_family *f)
+{
+	struct netset_family *nf = calloc(1, sizeof(*nf));
+	struct netset_key k, ones = { NETSET_EMPTY, NETSET_EMPTY };
+
+	if (nf == NULL)
+		return -1;
+	nf->words = f->words;
+	nf->nlens = f->nlens;
+	memcpy(nf->lens, f->lens, sizeof(nf->lens));
+	nf->recover_from = NETSET_CLEAN;
+	/* Real prefixes first (pass 0), so that every marker's COVERED sees
+	 * them all. Pass 1 reads table len while adding only to shorter ones. */
+	for (int pass = 0; pass < 2; pass++) {
+		const struct netset_family *src = pass == 0 ? f : nf;
+		for (unsigned j = 0; j < f->nlens; j++) {
+			unsigned len = f->lens[j];
+			const struct netset_table *t = &src->tab[len];
+			size_t nslots = netset_slots(t, f->words);
+			if (t->has_ones && (pass == 0 ? netset_put(nf, len, &ones, NETSET_PREFIX)
+						      : netset_mark(nf, len, &ones)) != 0)
+				goto fail;
+			for (size_t i = 0; i < nslots; i++) {
+				if (!(t->flags[i] & NETSET_PREFIX))
+					continue;
+				netset_slot_get(t, f->words, i, &k);
+				if ((pass == 0 ? netset_put(nf, len, &k, NETSET_PREFIX)
+					       : netset_mark(nf, len, &k)) != 0)
+					goto fail;
+			}
+		}
+	}
+	netset_tables_free(f);
+	*f = *nf;
+	free(nf);
+	return 0;
+fail:
+	netset_tables_free(nf);
+	free(nf);
+	return -1;
+}
+
+/* Finishes the marker work that adds left, so that the binary search is
+ * exact again. Returns 0, or -1 on ENOMEM (the set is unchanged). */
+static int netset_refresh(struct netset_family *f)
+{
+	struct netset_key k;
+
+	if (f->remark) {
+		if (netset_remark(f) != 0)
+			return -1;
+		f->remark = false;
+		f->recover_from = NETSET_CLEAN;
+		return 0;
+	}
+	for (unsigned j = 0; j < f->nlens && f->recover_from != NETSET_CLEAN; j++) {
+		struct netset_table *t = &f->tab[f->lens[j]];
+		size_t nslots = netset_slots(t, f->words);
+		if (f->lens[j] <= f->recover_from)
+			continue;
+		for (size_t i = 0; i < nslots; i++) {
+			if ((t->flags[i] & (NETSET_PREFIX | NETSET_MARKER | NETSET_COVERED)) !=
+			    NETSET_MARKER)
+				continue;
+			netset_slot_get(t, f->words, i, &k);
+			if (netset_prefix_below(f, &k, f->lens[j]))
+				t->flags[i] |= NETSET_COVERED;
+		}
+	}
+	f->recover_from = NETSET_CLEAN;
+	return 0;
+}
+
+static bool netset_dirty(const struct netset_family *f)
+{
+	return f->remark || f->recover_from != NETSET_CLEAN;
 }
 
 static void netset_note_len(struct netset_family *f, unsigned len)
@@ -253,30 +453,29 @@ static void netset_note_len(struct netset_family *f, unsigned len)
 	f->nlens++;
 }
 
-/* Inserts an already masked key. Returns 1 when new, 0 when present, -1 on
- * ENOMEM. */
+/* Inserts an already masked real prefix. Returns 1 when new, 0 when
+ * present, -1 on ENOMEM (the prefix is then not in the set). */
 static int netset_insert(struct netset *set, int fi, unsigned len, const struct netset_key *k)
 {
 	struct netset_family *f = &set->fam[fi];
-	struct netset_table *t = &f->tab[len];
-	bool was_empty = t->bits == 0;
-	bool ones = netset_is_ones(k, f->words);
-	size_t slot;
+	bool new_len = f->tab[len].bits == 0;
+	int old = netset_flags_at(f, len, k);
 
-	if (!was_empty && (ones ? t->has_ones : netset_find(t, f->words, k, &slot)))
+	if (old >= 0 && (old & NETSET_PREFIX))
 		return 0;
-	/* A table is made even for the all-ones key alone, so that every
-	 * present length has one to probe. */
-	if ((t->used + 1) * 2 > netset_slots(t, f->words) && netset_table_grow(t, f->words) != 0)
+	/* Markers first: without their prefix they only cost a probe. With a
+	 * new length every marker moves, so all wait for netset_refresh. */
+	if (!new_len && !f->remark && netset_mark(f, len, k) != 0)
 		return -1;
-	if (ones) {
-		t->has_ones = true;
-	} else {
-		(void)netset_find(t, f->words, k, &slot);
-		netset_slot_put(t, f->words, slot, k);
-	}
-	if (was_empty)
+	if (netset_put(f, len, k, NETSET_PREFIX) != 0)
+		return -1;
+	if (new_len) {
 		netset_note_len(f, len);
+		f->remark = f->nlens > 1;
+	} else if (len < f->lens[f->nlens - 1] && len < f->recover_from) {
+		/* Markers longer than len may lie inside it. */
+		f->recover_from = len;
+	}
 	set->count++;
 	return 1;
 }
@@ -287,8 +486,15 @@ struct netset *netset_new(void)
 
 	if (set == NULL)
 		return NULL;
+	set->fam = calloc(2, sizeof(*set->fam));
+	if (set->fam == NULL) {
+		free(set);
+		return NULL;
+	}
 	set->fam[NETSET_V4].words = 1;
 	set->fam[NETSET_V6].words = 2;
+	set->fam[NETSET_V4].recover_from = NETSET_CLEAN;
+	set->fam[NETSET_V6].recover_from = NETSET_CLEAN;
 	return set;
 }
 
@@ -296,10 +502,9 @@ void netset_free(struct netset *set)
 {
 	if (set == NULL)
 		return;
-	for (int fi = 0; fi < 2 && !set->borrowed; fi++) {
-		for (unsigned len = 0; len <= NETSET_MAX_LEN; len++)
-			free(set->fam[fi].tab[len].keys);
-	}
+	for (int fi = 0; fi < 2 && !set->borrowed; fi++)
+		netset_tables_free(&set->fam[fi]);
+	free(set->fam);
 	free(set);
 }
 
@@ -309,13 +514,14 @@ int netset_add(struct netset *set, int family, const uint8_t *addr, unsigned pre
 	unsigned len = prefixlen;
 	int fi;
 
-	if (set == NULL || addr == NULL)
+	/* A borrowed set lives in a read-only mapping. */
+	if (set == NULL || addr == NULL || set->borrowed)
 		goto invalid;
 	if ((family == AF_INET && len > 32) || (family == AF_INET6 && len > 128))
 		goto invalid;
 	if (netset_key_from(family, addr, &len, &fi, &k) != 0)
 		goto invalid;
-	m = netset_masked(&k, fi, len);
+	m = netset_masked(&k, set->fam[fi].words, len);
 	/* Host bits set mean the caller built the prefix wrong; storing it
 	 * masked would silently widen or move what the administrator wrote. */
 	if (m.hi != k.hi || m.lo != k.lo)
@@ -329,25 +535,26 @@ invalid:
 int netset_add_all(struct netset *dst, const struct netset *src)
 {
 	struct netset_key k = { 0, 0 };
+	struct netset_key ones = { NETSET_EMPTY, NETSET_EMPTY };
 
-	if (dst == NULL || src == NULL) {
+	if (dst == NULL || src == NULL || dst->borrowed) {
 		errno = EINVAL;
 		return -1;
 	}
 	if (dst == src)
 		return 0;
+	/* Real prefixes only: dst places its own markers. */
 	for (int fi = 0; fi < 2; fi++) {
 		const struct netset_family *f = &src->fam[fi];
 		for (unsigned j = 0; j < f->nlens; j++) {
 			const struct netset_table *t = &f->tab[f->lens[j]];
 			size_t nslots = netset_slots(t, f->words);
-			struct netset_key ones = { NETSET_EMPTY, NETSET_EMPTY };
 			if (t->has_ones && netset_insert(dst, fi, f->lens[j], &ones) < 0)
 				return -1;
 			for (size_t i = 0; i < nslots; i++) {
-				netset_slot_get(t, f->words, i, &k);
-				if (netset_is_ones(&k, f->words))
+				if (!(t->flags[i] & NETSET_PREFIX))
 					continue;
+				netset_slot_get(t, f->words, i, &k);
 				if (netset_insert(dst, fi, f->lens[j], &k) < 0)
 					return -1;
 			}
@@ -356,68 +563,88 @@ int netset_add_all(struct netset *dst, const struct netset *src)
 	return 0;
 }
 
-/* The hot path, one loop per family: mask, hash, compare a whole bucket
- * with no branch per slot, and go on to the next bucket only when this one
- * is full. */
-static bool netset_has_v4(const struct netset_family *f, uint64_t a)
+/* The hot path, one probe per family: hash, compare a whole bucket with no
+ * branch per slot, and go on to the next bucket only when this one is
+ * full. Returns the entry's flags, or -1 when m is absent. The bound on
+ * buckets matters only for a corrupt snapshot with no empty slot. */
+static int netset_probe_v4(const struct netset_table *t, uint64_t m)
 {
-	for (unsigned j = 0; j < f->nlens; j++) {
-		const struct netset_table *t = &f->tab[f->lens[j]];
-		uint64_t m = a & (netset_mask64(f->lens[j]) >> 32);
-		size_t mask = ((size_t)1 << t->bits) - 1;
-		size_t b = netset_bucket(t, m, 0);
-		for (size_t probes = 0; probes <= mask; probes++) {
-			const uint64_t *w = t->keys + b * NETSET_BUCKET_WORDS;
-			unsigned hit = 0;
-			for (unsigned s = 0; s < NETSET_BUCKET_WORDS; s++)
-				hit |= w[s] == m;
-			if (hit)
-				return true;
-			if (w[NETSET_BUCKET_WORDS - 1] == NETSET_EMPTY)
-				break;
-			b = (b + 1) & mask;
-		}
+	size_t mask = ((size_t)1 << t->bits) - 1;
+	size_t b = netset_bucket(t, m, 0);
+
+	for (size_t probes = 0; probes <= mask; probes++) {
+		const uint64_t *w = t->keys + b * NETSET_BUCKET_WORDS;
+		unsigned hit = 0;
+		for (unsigned s = 0; s < NETSET_BUCKET_WORDS; s++)
+			hit |= (unsigned)(w[s] == m) << s;
+		if (hit)
+			return t->flags[b * NETSET_BUCKET_WORDS + (unsigned)__builtin_ctz(hit)];
+		if (w[NETSET_BUCKET_WORDS - 1] == NETSET_EMPTY)
+			break;
+		b = (b + 1) & mask;
 	}
-	return false;
+	return -1;
 }
 
-static bool netset_has_v6(const struct netset_family *f, const struct netset_key *k)
+static int netset_probe_v6(const struct netset_table *t, const struct netset_key *m)
 {
-	for (unsigned j = 0; j < f->nlens; j++) {
-		const struct netset_table *t = &f->tab[f->lens[j]];
-		struct netset_key m = netset_masked(k, NETSET_V6, f->lens[j]);
-		size_t mask = ((size_t)1 << t->bits) - 1;
-		size_t b = netset_bucket(t, m.hi, m.lo);
-		if (netset_is_ones(&m, 2)) {
-			if (t->has_ones)
-				return true;
-			continue;
-		}
-		for (size_t probes = 0; probes <= mask; probes++) {
-			const uint64_t *w = t->keys + b * NETSET_BUCKET_WORDS;
-			unsigned hit = 0;
-			for (unsigned s = 0; s < NETSET_BUCKET_WORDS; s += 2)
-				hit |= (w[s] == m.hi) & (w[s + 1] == m.lo);
-			if (hit)
-				return true;
-			if ((w[NETSET_BUCKET_WORDS - 2] & w[NETSET_BUCKET_WORDS - 1]) == NETSET_EMPTY)
-				break;
-			b = (b + 1) & mask;
+	size_t mask = ((size_t)1 << t->bits) - 1;
+	size_t b = netset_bucket(t, m->hi, m->lo);
+
+	if (netset_is_ones(m, 2))
+		return t->has_ones ? NETSET_PREFIX : -1;
+	for (size_t probes = 0; probes <= mask; probes++) {
+		const uint64_t *w = t->keys + b * NETSET_BUCKET_WORDS;
+		unsigned hit = 0;
+		for (unsigned s = 0; s < NETSET_BUCKET_WORDS; s += 2)
+			hit |= (unsigned)((w[s] == m->hi) & (w[s + 1] == m->lo)) << (s / 2);
+		if (hit)
+			return t->flags[b * (NETSET_BUCKET_WORDS / 2) + (unsigned)__builtin_ctz(hit)];
+		if ((w[NETSET_BUCKET_WORDS - 2] & w[NETSET_BUCKET_WORDS - 1]) == NETSET_EMPTY)
+			break;
+		b = (b + 1) & mask;
+	}
+	return -1;
+}
+
+/* The binary search on lengths. lo and hi only ever close in, so it ends
+ * after at most ceil(log2(nlens + 1)) probes even on a corrupt snapshot. */
+static bool netset_search(const struct netset_family *f, const struct netset_key *k)
+{
+	int lo = 0, hi = (int)f->nlens - 1;
+	bool best = false;
+
+	while (lo <= hi) {
+		int mid = (lo + hi) / 2;
+		const struct netset_table *t = &f->tab[f->lens[mid]];
+		struct netset_key m = netset_masked(k, f->words, f->lens[mid]);
+		int fl = f->words == 1 ? netset_probe_v4(t, m.hi) : netset_probe_v6(t, &m);
+		if (fl < 0) {
+			hi = mid - 1;
+		} else if (fl & NETSET_PREFIX) {
+			return true;
+		} else {
+			/* Nothing longer may match; COVERED answers then. */
+			best = (fl & NETSET_COVERED) != 0;
+			lo = mid + 1;
 		}
 	}
-	return false;
+	return best;
 }
 
 bool netset_contains(const struct netset *set, int family, const uint8_t *addr)
 {
+	struct netset_family *f;
 	struct netset_key k;
 	int fi;
 
 	if (set == NULL || addr == NULL || netset_key_from(family, addr, NULL, &fi, &k) != 0)
 		return false;
-	if (fi == NETSET_V4)
-		return netset_has_v4(&set->fam[NETSET_V4], k.hi);
-	return netset_has_v6(&set->fam[NETSET_V6], &k);
+	f = &set->fam[fi];
+	/* Out of memory for the markers: still exact, one probe per length. */
+	if (netset_dirty(f) && netset_refresh(f) != 0)
+		return netset_prefix_below(f, &k, NETSET_MAX_LEN + 1);
+	return netset_search(f, &k);
 }
 
 size_t netset_count(const struct netset *set)
@@ -438,8 +665,24 @@ size_t netset_lengths(const struct netset *set, int family)
 
 /* --- snapshot ---------------------------------------------------------- */
 
-void netset_export(const struct netset *set, struct snap_writer *w)
+/* A table into bulk, its offset there into w (when bulk is w, the offset
+ * is where the table follows, right after the offset itself). */
+static void netset_export_table(struct snap_writer *w, struct snap_writer *bulk, const void *p,
+				size_t n)
 {
+	snap_put_u64(w, snap_offset(bulk) + (bulk == w ? sizeof(uint64_t) : 0));
+	snap_put(bulk, p, n);
+}
+
+void netset_export(const struct netset *set, struct snap_writer *w, struct snap_writer *bulk)
+{
+	/* The snapshot holds finished markers: it is mapped read-only. */
+	for (int fi = 0; fi < 2; fi++) {
+		if (netset_dirty(&set->fam[fi]) && netset_refresh(&set->fam[fi]) != 0) {
+			w->failed = true;
+			return;
+		}
+	}
 	snap_put_u64(w, set->count);
 	for (int fi = 0; fi < 2; fi++) {
 		const struct netset_family *f = &set->fam[fi];
@@ -450,12 +693,34 @@ void netset_export(const struct netset *set, struct snap_writer *w)
 			snap_put_u64(w, t->bits);
 			snap_put_u64(w, t->has_ones);
 			snap_put_u64(w, t->used);
-			snap_put(w, t->keys, ((size_t)1 << t->bits) * NETSET_BUCKET_WORDS * sizeof(uint64_t));
+			/* The tables go to bulk, apart from everything a decode
+			 * reads, so that a login touches only the pages it probes. */
+			netset_export_table(w, bulk, t->keys,
+					    ((size_t)1 << t->bits) * NETSET_BUCKET_WORDS * sizeof(uint64_t));
+			netset_export_table(w, bulk, t->flags, netset_slots(t, f->words));
 		}
 	}
 }
 
-struct netset *netset_import(struct snap_reader *r)
+/* A table of n bytes at the offset r holds, inside bulk. When the set was
+ * written with bulk == w, the table follows its offset in r: skip it. */
+static const void *netset_import_table(struct snap_reader *r, struct snap_reader *bulk, size_t n)
+{
+	uint64_t off = snap_get_u64(r);
+	const void *p;
+
+	if (bulk == r) {
+		if (off != r->off)
+			r->failed = true;
+		return snap_get(r, n);
+	}
+	p = snap_at(bulk, off, n);
+	if (p == NULL)
+		r->failed = true;
+	return p;
+}
+
+struct netset *netset_import(struct snap_reader *r, struct snap_reader *bulk)
 {
 	struct netset *set = netset_new();
 
@@ -470,7 +735,7 @@ struct netset *netset_import(struct snap_reader *r)
 		for (unsigned j = 0; j < f->nlens && !r->failed; j++) {
 			unsigned len = (unsigned)snap_get_count(r, maxlen);
 			struct netset_table *t = &f->tab[len];
-			/* Lengths strictly ascending: each table once, in lookup order. */
+			/* Lengths strictly ascending: each table once, in search order. */
 			if (j > 0 && len <= prev)
 				r->failed = true;
 			prev = len;
@@ -478,12 +743,19 @@ struct netset *netset_import(struct snap_reader *r)
 			t->bits = (unsigned)snap_get_count(r, NETSET_MAX_BITS);
 			t->has_ones = snap_get_count(r, 1) != 0;
 			t->used = snap_get_u64(r);
-			if (r->failed || t->bits < NETSET_MIN_BITS)
+			/* Only ffff:...:ffff/128 is kept beside its table. */
+			if (t->has_ones && (fi == NETSET_V4 || len != NETSET_MAX_LEN))
+				r->failed = true;
+			if (t->bits < NETSET_MIN_BITS)
+				r->failed = true; /* a listed length has a table */
+			if (r->failed)
 				break;
 			/* Tables are used in place: snap_get aligns to 8 bytes, which
-			 * is all the bucket loads need. */
-			t->keys = (uint64_t *)(uintptr_t)snap_get(
-				r, ((size_t)1 << t->bits) * NETSET_BUCKET_WORDS * sizeof(uint64_t));
+			 * is all the bucket loads need. Any flag byte is safe to read. */
+			t->keys = (uint64_t *)(uintptr_t)netset_import_table(
+				r, bulk, ((size_t)1 << t->bits) * NETSET_BUCKET_WORDS * sizeof(uint64_t));
+			t->flags = (uint8_t *)(uintptr_t)netset_import_table(r, bulk,
+									     netset_slots(t, f->words));
 		}
 	}
 	if (r->failed) {
@@ -491,144 +763,4 @@ struct netset *netset_import(struct snap_reader *r)
 		return NULL;
 	}
 	return set;
-}
-
-/* --- cidr_parse ------------------------------------------------------- */
-
-__attribute__((format(printf, 3, 4)))
-static void netset_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || whylen == 0)
-		return;
-	va_start(ap, fmt);
-	/* A truncated message is still a message; nothing else to do. */
-	(void)vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
-/* A copy of hostile text fit to quote in a message: control bytes and
- * non-ASCII become '?', so a policy cannot inject terminal escapes or fake
- * log lines through an error message. */
-static void netset_shown(char *dst, const char *src, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)src[i];
-		dst[i] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
-	}
-	dst[n] = '\0';
-}
-
-/* Decimal prefix length: digits only, no sign, no space, no leading zero.
- * Returns the value, or -1 when it is not such a number, or maxlen + 1 when
- * it is a number over maxlen. */
-static long netset_parse_len(const char *s, unsigned maxlen)
-{
-	long v = 0;
-
-	if (*s == '\0' || (s[0] == '0' && s[1] != '\0'))
-		return -1;
-	for (const char *p = s; *p != '\0'; p++) {
-		if (*p < '0' || *p > '9')
-			return -1;
-		if (v <= (long)maxlen)
-			v = v * 10 + (*p - '0');
-	}
-	return v > (long)maxlen ? (long)maxlen + 1 : v;
-}
-
-int cidr_parse(const char *text, int *family, uint8_t addr[16], unsigned *prefixlen,
-	       char *why, size_t whylen)
-{
-	char buf[NETSET_CIDR_MAX_TEXT + 1];
-	char shown[NETSET_CIDR_MAX_TEXT + 1];
-	char canon[INET6_ADDRSTRLEN];
-	uint8_t a[16] = { 0 };
-	uint8_t masked[16];
-	const char *lentext = NULL;
-	const char *fname;
-	unsigned maxlen, len;
-	size_t n;
-	char *slash;
-	long parsed;
-	int fam;
-
-	if (text == NULL || text[0] == '\0') {
-		netset_why(why, whylen, "empty network address");
-		return -1;
-	}
-	n = strnlen(text, NETSET_CIDR_MAX_TEXT + 1);
-	if (n > NETSET_CIDR_MAX_TEXT) {
-		netset_why(why, whylen, "network address longer than %d characters",
-			   NETSET_CIDR_MAX_TEXT);
-		return -1;
-	}
-	memcpy(buf, text, n + 1);
-	netset_shown(shown, text, n);
-
-	slash = strchr(buf, '/');
-	if (slash != NULL) {
-		*slash = '\0';
-		lentext = slash + 1;
-	}
-	/* inet_pton only: a name here would need DNS, which garde never does. */
-	if (inet_pton(AF_INET, buf, a) == 1) {
-		fam = AF_INET;
-		maxlen = 32;
-		fname = "IPv4";
-	} else if (inet_pton(AF_INET6, buf, a) == 1) {
-		fam = AF_INET6;
-		maxlen = 128;
-		fname = "IPv6";
-	} else {
-		netset_why(why, whylen, "'%s' is not an IPv4 or IPv6 address", shown);
-		return -1;
-	}
-
-	len = maxlen;
-	if (lentext != NULL) {
-		parsed = netset_parse_len(lentext, maxlen);
-		if (parsed < 0) {
-			netset_why(why, whylen,
-				   "'%s' has a bad prefix length; expected a number 0-%u after '/'",
-				   shown, maxlen);
-			return -1;
-		}
-		if (parsed > (long)maxlen) {
-			/* lentext holds digits only here, so it is safe to quote. */
-			netset_why(why, whylen, "prefix length %s out of range for %s (0-%u)",
-				   lentext, fname, maxlen);
-			return -1;
-		}
-		len = (unsigned)parsed;
-	}
-
-	memset(masked, 0, sizeof(masked));
-	memcpy(masked, a, len / 8);
-	if (len % 8 != 0)
-		masked[len / 8] = a[len / 8] & (uint8_t)(0xff << (8 - len % 8));
-	if (memcmp(masked, a, sizeof(a)) != 0) {
-		if (inet_ntop(fam, masked, canon, sizeof(canon)) == NULL)
-			canon[0] = '\0';
-		netset_why(why, whylen, "%s has host bits set; did you mean %s/%u?", shown, canon,
-			   len);
-		return -1;
-	}
-
-	/* ::ffff:a.b.c.d/len names IPv4 sources; store it as the IPv4 prefix
-	 * that lookups (which see such sources as IPv4) will probe. */
-	if (fam == AF_INET6 && len >= 96 && netset_is_mapped(a)) {
-		memmove(a, a + 12, 4);
-		memset(a + 4, 0, 12);
-		fam = AF_INET;
-		len -= 96;
-	}
-	if (family != NULL)
-		*family = fam;
-	if (addr != NULL)
-		memcpy(addr, a, 16);
-	if (prefixlen != NULL)
-		*prefixlen = len;
-	return 0;
 }

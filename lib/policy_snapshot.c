@@ -12,8 +12,9 @@
 /* Bumped whenever the encoding or struct policy changes. The build's
  * version string is part of the header as well, so that a snapshot is never
  * read by another build. */
-#define SNAPSHOT_FORMAT 4
+#define SNAPSHOT_FORMAT 6
 #define SNAPSHOT_MAGIC "garde-policy-snapshot"
+#define SNAPSHOT_PAGE 4096 /* the tables start on a page of their own */
 #define SNAPSHOT_MAX_ITEMS (1u << 22) /* far above what a 4 MiB policy can hold */
 
 void policy_source_id_of(const struct stat *st, struct policy_source_id *id)
@@ -38,13 +39,14 @@ static void put_names(struct snap_writer *w, const struct policy_names *names)
 		snap_put_str(w, names->v[i]);
 }
 
-static void put_sources(struct snap_writer *w, const struct policy_sources *src)
+static void put_sources(struct snap_writer *w, struct snap_writer *bulk,
+			const struct policy_sources *src)
 {
 	snap_put_u64(w, src->present);
 	snap_put_u64(w, src->local);
 	snap_put_u64(w, src->nets != NULL);
 	if (src->nets != NULL)
-		netset_export(src->nets, w);
+		netset_export(src->nets, w, bulk);
 }
 
 static void put_windows(struct snap_writer *w, const struct policy_windows *win)
@@ -58,7 +60,7 @@ static void put_windows(struct snap_writer *w, const struct policy_windows *win)
 	}
 }
 
-static void put_rule(struct snap_writer *w, const struct policy_rule *r)
+static void put_rule(struct snap_writer *w, struct snap_writer *bulk, const struct policy_rule *r)
 {
 	snap_put_str(w, r->name);
 	snap_put_u64(w, (uint64_t)r->line);
@@ -75,8 +77,8 @@ static void put_rule(struct snap_writer *w, const struct policy_rule *r)
 	put_names(w, &r->services);
 	snap_put_u64(w, r->has_class);
 	snap_put_u64(w, r->class_mask);
-	put_sources(w, &r->from);
-	put_sources(w, &r->not_from);
+	put_sources(w, bulk, &r->from);
+	put_sources(w, bulk, &r->not_from);
 	put_windows(w, &r->hours);
 	put_windows(w, &r->not_hours);
 	snap_put_u64(w, (uint64_t)(int64_t)r->new_network);
@@ -85,14 +87,11 @@ static void put_rule(struct snap_writer *w, const struct policy_rule *r)
 int policy_snapshot_encode(const struct policy *pol, const struct policy_source_id *id,
 			   void **buf, size_t *len)
 {
-	struct snap_writer w;
+	struct snap_writer w, bulk, out;
 
 	snap_writer_init(&w);
-	snap_put_str(&w, SNAPSHOT_MAGIC);
-	snap_put_u64(&w, SNAPSHOT_FORMAT);
-	snap_put_str(&w, GARDE_VERSION);
-	snap_put(&w, id, sizeof(*id));
-
+	snap_writer_init(&bulk);
+	snap_writer_init(&out);
 	snap_put_u64(&w, (uint64_t)pol->serial);
 	snap_put_u64(&w, (uint64_t)pol->expires);
 	snap_put_u64(&w, pol->report_only_mode);
@@ -100,7 +99,7 @@ int policy_snapshot_encode(const struct policy *pol, const struct policy_source_
 	snap_put_u64(&w, pol->n_networks);
 	for (size_t i = 0; i < pol->n_networks; i++) {
 		snap_put_str(&w, pol->networks[i].name);
-		netset_export(pol->networks[i].set, &w);
+		netset_export(pol->networks[i].set, &w, &bulk);
 	}
 	snap_put_u64(&w, pol->n_classes);
 	for (size_t i = 0; i < pol->n_classes; i++) {
@@ -115,13 +114,29 @@ int policy_snapshot_encode(const struct policy *pol, const struct policy_source_
 	snap_put_u64(&w, pol->uses_groups);
 	snap_put_u64(&w, pol->n_rules);
 	for (size_t i = 0; i < pol->n_rules; i++)
-		put_rule(&w, &pol->rules[i]);
-	if (w.failed) {
-		snap_writer_free(&w);
-		return -1;
+		put_rule(&w, &bulk, &pol->rules[i]);
+
+	/* The file: header, then everything a decode reads (w), then from the
+	 * next page the netset tables (bulk), which a login maps and touches
+	 * only where it probes. */
+	snap_put_str(&out, SNAPSHOT_MAGIC);
+	snap_put_u64(&out, SNAPSHOT_FORMAT);
+	snap_put_str(&out, GARDE_VERSION);
+	snap_put(&out, id, sizeof(*id));
+	snap_put_u64(&out, w.len);
+	snap_put(&out, w.buf, w.len);
+	snap_pad_to(&out, SNAPSHOT_PAGE);
+	snap_put(&out, bulk.buf, bulk.len);
+	if (w.failed || bulk.failed || out.failed) {
+		snap_writer_free(&out);
+		out.buf = NULL;
 	}
-	*buf = w.buf;
-	*len = w.len;
+	snap_writer_free(&w);
+	snap_writer_free(&bulk);
+	if (out.buf == NULL)
+		return -1;
+	*buf = out.buf;
+	*len = out.len;
 	return 0;
 }
 
@@ -143,12 +158,12 @@ static void get_names(struct snap_reader *r, struct policy_names *names)
 		snap_get_str(r, &names->v[i]);
 }
 
-static void get_sources(struct snap_reader *r, struct policy_sources *src)
+static void get_sources(struct snap_reader *r, struct snap_reader *bulk, struct policy_sources *src)
 {
 	src->present = snap_get_count(r, 1) != 0;
 	src->local = snap_get_count(r, 1) != 0;
 	if (snap_get_count(r, 1) != 0 && !r->failed) {
-		src->nets = netset_import(r);
+		src->nets = netset_import(r, bulk);
 		if (src->nets == NULL)
 			r->failed = true;
 	}
@@ -173,7 +188,7 @@ static void get_windows(struct snap_reader *r, struct policy_windows *win)
 	}
 }
 
-static void get_rule(struct snap_reader *r, struct policy_rule *rule)
+static void get_rule(struct snap_reader *r, struct snap_reader *bulk, struct policy_rule *rule)
 {
 	snap_get_str(r, &rule->name);
 	rule->line = (int)snap_get_count(r, INT32_MAX);
@@ -190,8 +205,8 @@ static void get_rule(struct snap_reader *r, struct policy_rule *rule)
 	get_names(r, &rule->services);
 	rule->has_class = snap_get_count(r, 1) != 0;
 	rule->class_mask = snap_get_u64(r);
-	get_sources(r, &rule->from);
-	get_sources(r, &rule->not_from);
+	get_sources(r, bulk, &rule->from);
+	get_sources(r, bulk, &rule->not_from);
 	get_windows(r, &rule->hours);
 	get_windows(r, &rule->not_hours);
 	rule->new_network = (int)(int64_t)snap_get_u64(r);
@@ -242,7 +257,8 @@ out:
 	return rv;
 }
 
-static int get_body(struct snap_reader *r, const char *zoneinfo_dir, struct policy *pol)
+static int get_body(struct snap_reader *r, struct snap_reader *bulk, const char *zoneinfo_dir,
+		    struct policy *pol)
 {
 	char err[256];
 
@@ -261,7 +277,7 @@ static int get_body(struct snap_reader *r, const char *zoneinfo_dir, struct poli
 		return -1;
 	for (size_t i = 0; i < pol->n_networks && !r->failed; i++) {
 		snap_get_str(r, &pol->networks[i].name);
-		if (!r->failed && (pol->networks[i].set = netset_import(r)) == NULL)
+		if (!r->failed && (pol->networks[i].set = netset_import(r, bulk)) == NULL)
 			r->failed = true;
 	}
 	pol->n_classes = (size_t)snap_get_count(r, POLICY_MAX_CLASSES);
@@ -282,7 +298,7 @@ static int get_body(struct snap_reader *r, const char *zoneinfo_dir, struct poli
 	if (pol->n_rules > 0 && (pol->rules = calloc(pol->n_rules, sizeof(*pol->rules))) == NULL)
 		return -1;
 	for (size_t i = 0; i < pol->n_rules && !r->failed; i++)
-		get_rule(r, &pol->rules[i]);
+		get_rule(r, bulk, &pol->rules[i]);
 	if (r->failed || r->off != r->len || !settings_ok(pol))
 		return -1;
 	return 0;
@@ -291,18 +307,27 @@ static int get_body(struct snap_reader *r, const char *zoneinfo_dir, struct poli
 int policy_snapshot_decode(void *map, size_t len, const struct policy_source_id *id,
 			   const char *zoneinfo_dir, struct policy **out)
 {
-	struct snap_reader r;
+	struct snap_reader r, meta, bulk;
 	struct policy *pol;
+	const void *m;
+	uint64_t meta_len, bulk_off;
 	int rv;
 
 	snap_reader_init(&r, map, len);
 	rv = get_header(&r, id);
 	if (rv != 0)
 		return rv;
+	meta_len = snap_get_u64(&r);
+	m = meta_len < len ? snap_get(&r, (size_t)meta_len) : NULL;
+	bulk_off = ((uint64_t)r.off + SNAPSHOT_PAGE - 1) / SNAPSHOT_PAGE * SNAPSHOT_PAGE;
+	if (m == NULL || bulk_off > len)
+		return -1;
+	snap_reader_init(&meta, m, (size_t)meta_len);
+	snap_reader_init(&bulk, (const uint8_t *)map + bulk_off, len - (size_t)bulk_off);
 	pol = calloc(1, sizeof(*pol));
 	if (pol == NULL)
 		return -1;
-	if (get_body(&r, zoneinfo_dir, pol) != 0) {
+	if (get_body(&meta, &bulk, zoneinfo_dir, pol) != 0) {
 		policy_free(pol); /* the mapping is not the policy's yet */
 		return -1;
 	}

@@ -67,6 +67,32 @@ void snap_put_str(struct snap_writer *w, const char *s)
 	snap_put(w, s, strlen(s) + 1);
 }
 
+uint64_t snap_offset(const struct snap_writer *w)
+{
+	return w->len;
+}
+
+void snap_pad_to(struct snap_writer *w, size_t align)
+{
+	static const uint8_t zeros[4096];
+	size_t pad = (align - w->len % align) % align;
+
+	while (pad > 0 && !w->failed) {
+		size_t n = pad < sizeof(zeros) ? pad : sizeof(zeros);
+		snap_put(w, zeros, n);
+		pad -= n;
+	}
+}
+
+const void *snap_at(struct snap_reader *r, uint64_t off, uint64_t n)
+{
+	if (r->failed || off % SNAP_ALIGN != 0 || off > r->len || n > r->len - off) {
+		r->failed = true;
+		return NULL;
+	}
+	return r->buf + off;
+}
+
 void snap_reader_init(struct snap_reader *r, const void *buf, size_t len)
 {
 	r->buf = buf;

@@ -30,7 +30,15 @@ void snap_put(struct snap_writer *w, const void *data, size_t n); /* padded to 8
 void snap_put_u64(struct snap_writer *w, uint64_t v);
 void snap_put_str(struct snap_writer *w, const char *s);         /* NULL allowed */
 
+/* Where the next item will be written (an offset snap_at can use). */
+uint64_t snap_offset(const struct snap_writer *w);
+/* Zero bytes up to the next multiple of align (a power of two). */
+void snap_pad_to(struct snap_writer *w, size_t align);
+
 void snap_reader_init(struct snap_reader *r, const void *buf, size_t len);
+/* n bytes at offset off of r's buffer (8-byte aligned), or NULL (and r
+ * failed) when they are not all inside it. Does not move r. */
+const void *snap_at(struct snap_reader *r, uint64_t off, uint64_t n);
 /* n bytes in place (8-byte aligned), or NULL (and failed) past the end. */
 const void *snap_get(struct snap_reader *r, size_t n);
 uint64_t snap_get_u64(struct snap_reader *r);

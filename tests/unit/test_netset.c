@@ -1,5 +1,6 @@
-/* test_netset.c - prefix sets against a naive linear reference, edge cases,
- * and the CIDR parser's exact messages. */
+/* test_netset.c - prefix sets against a naive linear reference (built in
+ * one go, with lookups between adds, nested, and through a snapshot), edge
+ * cases, corrupt snapshots, and the CIDR parser's exact messages. */
 #include <arpa/inet.h>
 #include <check.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 
 #include "netset.h"
 #include "runner.h"
+#include "snapshot.h"
 
 /* --- deterministic random numbers (xorshift64*) ------------------------ */
 
@@ -280,6 +282,8 @@ END_TEST
 
 /* --- edge cases ---------------------------------------------------------- */
 
+
+
 static void add_text(struct netset *set, const char *cidr)
 {
 	int family;
@@ -490,6 +494,312 @@ START_TEST(test_netset_all_ones_words)
 }
 END_TEST
 
+/* n lookups around the first nv prefixes of v, set against the reference. */
+static void check_lookups(const struct netset *set, const struct ref_prefix *v, size_t nv,
+			  uint64_t *rng, size_t n, const char *what)
+{
+	char text[INET6_ADDRSTRLEN];
+
+	for (size_t i = 0; i < n; i++) {
+		int family;
+		uint8_t addr[16];
+		gen_address(rng, v, nv, &family, addr);
+		bool want = ref_contains(v, nv, family, addr);
+		if (netset_contains(set, family, addr) != want) {
+			ref_text(family, addr, text, sizeof(text));
+			ck_abort_msg("%s, %zu prefixes, lookup %zu: %s: want %d", what, nv, i, text,
+				     want);
+		}
+	}
+}
+
+/* set written to a snapshot in w and imported back from w's buffer, which
+ * the copy borrows: free the copy before w. */
+static struct netset *round_trip(const struct netset *set, struct snap_writer *w)
+{
+	struct snap_reader r;
+	struct netset *copy;
+
+	snap_writer_init(w);
+	netset_export(set, w, w);
+	ck_assert(!w->failed);
+	snap_reader_init(&r, w->buf, w->len);
+	copy = netset_import(&r, &r);
+	ck_assert_ptr_nonnull(copy);
+	ck_assert(!r.failed);
+	ck_assert_uint_eq(r.off, w->len);
+	ck_assert_uint_eq(netset_count(copy), netset_count(set));
+	ck_assert_uint_eq(netset_lengths(copy, AF_INET), netset_lengths(set, AF_INET));
+	ck_assert_uint_eq(netset_lengths(copy, AF_INET6), netset_lengths(set, AF_INET6));
+	return copy;
+}
+
+/* Lookups between adds: each one finds markers left for later (a new
+ * length, or a prefix shorter than markers already placed). Snapshots of
+ * the set half built must answer the same. */
+START_TEST(test_netset_interleaved_adds)
+{
+	uint64_t rng = random_seeds[_i] ^ 0x1111;
+	struct ref_prefix *ref = calloc(RANDOM_PREFIXES, sizeof(*ref));
+	struct netset *set = netset_new();
+	struct snap_writer w;
+
+	ck_assert_ptr_nonnull(ref);
+	ck_assert_ptr_nonnull(set);
+	for (size_t i = 0; i < RANDOM_PREFIXES; i++) {
+		gen_prefix(&rng, ref, i, &ref[i]);
+		ck_assert_int_eq(netset_add(set, ref[i].family, ref[i].addr, ref[i].len), 0);
+		ref_normalize(&ref[i].family, ref[i].addr, &ref[i].len);
+		/* Often early, while lengths still appear; then every few adds. */
+		if (i < 64 || i % (1 + rng_below(&rng, 40)) == 0)
+			check_lookups(set, ref, i + 1, &rng, 1 + rng_below(&rng, 20), "interleaved");
+		if (i % 500 == 250) {
+			struct netset *copy = round_trip(set, &w);
+			check_lookups(copy, ref, i + 1, &rng, 2000, "interleaved snapshot");
+			netset_free(copy);
+			snap_writer_free(&w);
+		}
+	}
+	ck_assert_uint_eq(netset_count(set), ref_distinct(ref, RANDOM_PREFIXES));
+	check_lookups(set, ref, RANDOM_PREFIXES, &rng, 20000, "interleaved, all added");
+	netset_free(set);
+	free(ref);
+}
+END_TEST
+
+/* Chains of nested prefixes (one address masked to several lengths: a /8
+ * holding a /12 holding a /24 holding a /32, and the like), added shortest
+ * first, longest first or shuffled. An address inside an outer prefix but
+ * beside the inner ones meets the inner ones' markers on its search, and
+ * only COVERED says that it is in the set. */
+#define NEST_CHAINS 60
+#define NEST_MAX (NEST_CHAINS * 40)
+
+static size_t gen_nested(uint64_t *rng, struct ref_prefix *out)
+{
+	size_t n = 0;
+
+	for (unsigned c = 0; c < NEST_CHAINS; c++) {
+		int family = rng_below(rng, 2) ? AF_INET : AF_INET6;
+		unsigned bytes = family == AF_INET ? 4 : 16, max = bytes * 8;
+		uint8_t base[16] = { 0 };
+		rng_bytes(rng, base, bytes);
+		if (family == AF_INET6)
+			base[0] = 0x20; /* never IPv4-mapped */
+		for (unsigned len = rng_below(rng, 9); len <= max;
+		     len += 1 + rng_below(rng, family == AF_INET ? 6 : 20)) {
+			if (rng_below(rng, 3) == 0)
+				continue;
+			out[n].family = family;
+			memcpy(out[n].addr, base, 16);
+			out[n].len = len;
+			ref_mask(out[n].addr, len, bytes);
+			n++;
+		}
+		if (rng_below(rng, 2) == 0) { /* the host itself */
+			out[n].family = family;
+			memcpy(out[n].addr, base, 16);
+			out[n].len = max;
+			n++;
+		}
+	}
+	return n;
+}
+
+START_TEST(test_netset_nested)
+{
+	uint64_t rng = random_seeds[_i / 3] ^ 0x2222;
+	unsigned order = (unsigned)_i % 3;
+	struct ref_prefix *gen = calloc(NEST_MAX, sizeof(*gen));
+	struct ref_prefix *ref = calloc(NEST_MAX, sizeof(*ref));
+	struct netset *set = netset_new(), *copy, *merged = netset_new();
+	struct snap_writer w;
+	size_t n;
+
+	ck_assert_ptr_nonnull(gen);
+	ck_assert_ptr_nonnull(ref);
+	ck_assert_ptr_nonnull(set);
+	ck_assert_ptr_nonnull(merged);
+	n = gen_nested(&rng, gen);
+	ck_assert_uint_gt(n, NEST_CHAINS);
+	for (size_t i = 0; i < n; i++) {
+		size_t pick = order == 0 ? i : order == 1 ? n - 1 - i : i + rng_below(&rng, (unsigned)(n - i));
+		if (order == 2) { /* Fisher-Yates, in place over the rest */
+			struct ref_prefix tmp = gen[i];
+			gen[i] = gen[pick];
+			gen[pick] = tmp;
+			pick = i;
+		}
+		ref[i] = gen[pick];
+		ck_assert_int_eq(netset_add(set, ref[i].family, ref[i].addr, ref[i].len), 0);
+		if (i % 7 == 0)
+			check_lookups(set, ref, i + 1, &rng, 50, "nested, adding");
+	}
+	ck_assert_uint_eq(netset_count(set), ref_distinct(ref, n));
+	check_lookups(set, ref, n, &rng, 30000, "nested");
+
+	copy = round_trip(set, &w);
+	check_lookups(copy, ref, n, &rng, 30000, "nested snapshot");
+	/* A borrowed set is read-only; a copy of it is a set like any other. */
+	ck_assert_int_eq(netset_add(copy, ref[0].family, ref[0].addr, ref[0].len), -1);
+	ck_assert_int_eq(netset_add_all(merged, copy), 0);
+	ck_assert_uint_eq(netset_count(merged), netset_count(set));
+	check_lookups(merged, ref, n, &rng, 10000, "nested, copied from a snapshot");
+	netset_free(copy);
+	snap_writer_free(&w);
+	netset_free(merged);
+	netset_free(set);
+	free(gen);
+	free(ref);
+}
+END_TEST
+
+/* The cases COVERED exists for, by hand: a marker met on the way that a
+ * shorter prefix contains, made before and after that prefix is added. */
+START_TEST(test_netset_covered_markers)
+{
+	struct netset *set = netset_new();
+
+	add_text(set, "192.0.0.0/8");
+	add_text(set, "172.16.5.0/24");
+	add_text(set, "10.9.9.9/32");
+	add_text(set, "10.1.2.0/24");
+	add_text(set, "10.1.2.3/32");
+	/* Lengths 8, 24, 32: a search probes /24 first. */
+	ck_assert(has_text(set, "10.9.9.9"));
+	ck_assert(!has_text(set, "10.9.9.8")); /* meets marker 10.9.9.0/24 */
+	ck_assert(has_text(set, "10.1.2.200"));
+	ck_assert(!has_text(set, "10.1.3.3"));
+	/* Same lengths, so the markers stay: 10.9.9.0/24 becomes covered. */
+	add_text(set, "10.0.0.0/8");
+	ck_assert(has_text(set, "10.9.9.8"));
+	ck_assert(has_text(set, "10.1.3.3"));
+	ck_assert(has_text(set, "10.255.0.1"));
+	ck_assert(!has_text(set, "11.9.9.8"));
+	/* A new length moves every marker. */
+	add_text(set, "10.9.0.0/16");
+	add_text(set, "11.9.9.9/32");
+	ck_assert(has_text(set, "10.9.9.8"));
+	ck_assert(has_text(set, "11.9.9.9"));
+	ck_assert(!has_text(set, "11.9.9.8"));
+	ck_assert_uint_eq(netset_count(set), 8);
+
+	add_text(set, "2001:db8:1:2::/64");
+	add_text(set, "2001:db8:1:2:3::/80");
+	add_text(set, "2001:db8:1:2:3:4:5:6/128");
+	add_text(set, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128");
+	ck_assert(!has_text(set, "2001:db8:1:3:3:4:5:6"));
+	ck_assert(has_text(set, "2001:db8:1:2:3:4:5:7")); /* /80 */
+	ck_assert(has_text(set, "2001:db8:1:2:3:ffff::")); /* /80 */
+	ck_assert(has_text(set, "2001:db8:1:2:4:4:5:6"));  /* /64 */
+	ck_assert(!has_text(set, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe"));
+	add_text(set, "ffff::/16");
+	ck_assert(has_text(set, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe"));
+	ck_assert(has_text(set, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"));
+	add_text(set, "2000::/3");
+	ck_assert(has_text(set, "2001:db8:1:3:3:4:5:6"));
+	ck_assert(!has_text(set, "4001:db8:1:2:3:4:5:6"));
+	netset_free(set);
+}
+END_TEST
+
+/* A random set through a snapshot: the same answers, count and lengths,
+ * read in place from the buffer. */
+START_TEST(test_netset_snapshot_round_trip)
+{
+	uint64_t rng = random_seeds[_i] ^ 0x3333;
+	struct ref_prefix *ref = calloc(RANDOM_PREFIXES, sizeof(*ref));
+	struct netset *set = netset_new(), *copy, *empty = netset_new(), *ecopy;
+	struct snap_writer w, ew;
+
+	ck_assert_ptr_nonnull(ref);
+	ck_assert_ptr_nonnull(set);
+	ck_assert_ptr_nonnull(empty);
+	for (size_t i = 0; i < RANDOM_PREFIXES; i++) {
+		gen_prefix(&rng, ref, i, &ref[i]);
+		ck_assert_int_eq(netset_add(set, ref[i].family, ref[i].addr, ref[i].len), 0);
+		ref_normalize(&ref[i].family, ref[i].addr, &ref[i].len);
+	}
+	/* Exported before any lookup: the export finishes the markers. */
+	copy = round_trip(set, &w);
+	check_lookups(copy, ref, RANDOM_PREFIXES, &rng, 50000, "snapshot");
+	check_lookups(set, ref, RANDOM_PREFIXES, &rng, 10000, "exported set");
+	netset_free(copy);
+	snap_writer_free(&w);
+
+	ecopy = round_trip(empty, &ew);
+	ck_assert_uint_eq(netset_count(ecopy), 0);
+	ck_assert(!has_text(ecopy, "10.0.0.1"));
+	ck_assert(!has_text(ecopy, "::1"));
+	netset_free(ecopy);
+	snap_writer_free(&ew);
+	netset_free(empty);
+	netset_free(set);
+	free(ref);
+}
+END_TEST
+
+/* A corrupt snapshot is refused or, when it still parses, answers some
+ * lookups wrongly but never loops or reads outside its buffer (run under
+ * ASan to see the second half). Every truncation is refused. */
+START_TEST(test_netset_snapshot_corrupt)
+{
+	uint64_t rng = UINT64_C(0x4444);
+	struct ref_prefix ref[60];
+	struct netset *set = netset_new(), *copy;
+	struct snap_writer w;
+	struct snap_reader r;
+	uint8_t *buf;
+	size_t parsed = 0;
+
+	ck_assert_ptr_nonnull(set);
+	for (size_t i = 0; i < 60; i++) {
+		gen_prefix(&rng, ref, i, &ref[i]);
+		ck_assert_int_eq(netset_add(set, ref[i].family, ref[i].addr, ref[i].len), 0);
+		ref_normalize(&ref[i].family, ref[i].addr, &ref[i].len);
+	}
+	snap_writer_init(&w);
+	netset_export(set, &w, &w);
+	ck_assert(!w.failed);
+	buf = malloc(w.len);
+	ck_assert_ptr_nonnull(buf);
+
+	for (size_t len = 0; len < w.len; len += 8) {
+		memcpy(buf, w.buf, len);
+		snap_reader_init(&r, buf, len);
+		ck_assert_ptr_null(netset_import(&r, &r));
+		ck_assert(r.failed);
+	}
+	for (unsigned round = 0; round < 3000; round++) {
+		memcpy(buf, w.buf, w.len);
+		for (unsigned k = 1 + rng_below(&rng, 3); k > 0; k--) {
+			size_t at = rng_below(&rng, (unsigned)(w.len / 8)) * 8;
+			uint64_t v = rng_below(&rng, 2) ? rng_next(&rng) : rng_below(&rng, 140);
+			if (rng_below(&rng, 2))
+				buf[at + rng_below(&rng, 8)] ^= (uint8_t)(1u << rng_below(&rng, 8));
+			else
+				memcpy(buf + at, &v, sizeof(v));
+		}
+		snap_reader_init(&r, buf, w.len);
+		copy = netset_import(&r, &r);
+		if (copy == NULL)
+			continue;
+		parsed++;
+		for (unsigned i = 0; i < 200; i++) {
+			int family;
+			uint8_t addr[16];
+			gen_address(&rng, ref, 60, &family, addr);
+			(void)netset_contains(copy, family, addr);
+		}
+		netset_free(copy);
+	}
+	ck_assert_uint_gt(parsed, 0); /* key and flag damage still parses */
+	free(buf);
+	snap_writer_free(&w);
+	netset_free(set);
+}
+END_TEST
+
 /* --- cidr_parse ----------------------------------------------------------- */
 
 struct cidr_case {
@@ -622,6 +932,8 @@ static Suite *netset_suite(void)
 	tcase_add_test(tc, test_netset_add_rejects);
 	tcase_add_test(tc, test_netset_growth_and_add_after_lookup);
 	tcase_add_test(tc, test_netset_all_ones_words);
+	tcase_add_test(tc, test_netset_covered_markers);
+	tcase_add_test(tc, test_netset_snapshot_corrupt);
 	tcase_add_loop_test(tc, test_cidr_parse_table, 0,
 			    (int)(sizeof(cidr_cases) / sizeof(cidr_cases[0])));
 	tcase_add_test(tc, test_cidr_parse_small_why);
@@ -631,6 +943,9 @@ static Suite *netset_suite(void)
 	tcase_set_timeout(rnd, 120);
 	tcase_add_loop_test(rnd, test_netset_random_vs_reference, 0, nseeds);
 	tcase_add_loop_test(rnd, test_netset_add_all_union, 0, nseeds);
+	tcase_add_loop_test(rnd, test_netset_interleaved_adds, 0, nseeds);
+	tcase_add_loop_test(rnd, test_netset_nested, 0, nseeds * 3);
+	tcase_add_loop_test(rnd, test_netset_snapshot_round_trip, 0, nseeds);
 	suite_add_tcase(s, rnd);
 	return s;
 }
