@@ -45,9 +45,6 @@ static int snapshot_read(int dirfd, const char *name, const struct policy_source
 	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (map == MAP_FAILED)
 		goto out;
-	/* A login touches a few pages of the tables: no fault-around, whose
-	 * mapping and unmapping of neighbour pages costs more than the lookups. */
-	(void)madvise(map, (size_t)st.st_size, MADV_RANDOM);
 	rv = policy_snapshot_decode(map, (size_t)st.st_size, id,
 				    opts != NULL ? opts->zoneinfo_dir : NULL, out);
 	if (rv != 0)
@@ -91,33 +88,32 @@ static void report(const struct policy_load_opts *opts, const char *path, const 
 		opts->diag(opts->diag_arg, path, 0, message);
 }
 
-int policy_cache_load(const char *path, const char *cache_dir, const struct policy_load_opts *opts,
+int policy_cache_load(const char *path, int dirfd, const struct policy_load_opts *opts,
 		      struct policy **out)
 {
 	struct policy_source_id id;
 	char name[SNAPSHOT_NAME_MAX];
 	struct stat st;
-	int fd, dirfd = -1, rv = -1;
+	int fd, rv;
 
+	/* The usual login: the snapshot matches the file's identity, read with
+	 * one stat and the trust rules, and the text is never opened. */
+	snapshot_name(path, name, sizeof(name));
+	if (dirfd >= 0 && trust_stat(path, &st) == TRUST_OK) {
+		policy_source_id_of(&st, &id);
+		if (snapshot_read(dirfd, name, &id, opts, out) == 0)
+			return 0;
+	}
+	/* Otherwise the text, identified by the file actually opened. */
 	fd = trust_openat_stat(AT_FDCWD, path, 0, &st);
 	if (fd < 0) {
 		report(opts, path, trust_strerror(fd));
 		return -1;
 	}
 	policy_source_id_of(&st, &id);
-	snapshot_name(path, name, sizeof(name));
-	if (cache_dir != NULL)
-		dirfd = trust_opendir(cache_dir);
-	if (dirfd >= 0 && snapshot_read(dirfd, name, &id, opts, out) == 0) {
-		rv = 0;
-		goto out;
-	}
 	rv = policy_load_fd(fd, path, opts, out);
 	if (rv == 0 && dirfd >= 0)
 		snapshot_write(dirfd, name, &id, *out);
-out:
-	if (dirfd >= 0)
-		close(dirfd);
 	close(fd);
 	return rv;
 }

@@ -6,11 +6,11 @@
 
 #include "policy.h"
 
-/* Loads the policy at path (trust rules of policy_load). cache_dir (may be
- * NULL) is a trusted directory where snapshots are kept; a snapshot that is
- * missing, stale or damaged is ignored and rewritten. Returns 0, or -1
- * after reporting the policy's errors through opts. */
-int policy_cache_load(const char *path, const char *cache_dir, const struct policy_load_opts *opts,
+/* Loads the policy at path (trust rules of policy_load). cache_dirfd (-1:
+ * none) is an open, trusted directory where snapshots are kept; a snapshot
+ * that is missing, stale or damaged is ignored and rewritten. Returns 0, or
+ * -1 after reporting the policy's errors through opts. */
+int policy_cache_load(const char *path, int cache_dirfd, const struct policy_load_opts *opts,
 		      struct policy **out);
 
 #endif

@@ -167,6 +167,11 @@ out:
 	return rv;
 }
 
+int store_dirfd(const struct store *st)
+{
+	return st->root_fd;
+}
+
 void store_close(struct store *st)
 {
 	if (st == NULL)

@@ -200,6 +200,10 @@ struct store_handle; /* a held lock and the record it protects */
 int store_open(const char *dir, struct store **out);
 void store_close(struct store *st);
 
+/* The store directory, open and checked (for files kept beside the
+ * records, such as the policy snapshot). Owned by st. */
+int store_dirfd(const struct store *st);
+
 /* hex = lower-case hex SHA-256 of name (len bytes). */
 void store_name_hash(const char *name, size_t len, char hex[STORE_HASH_HEX]);
 

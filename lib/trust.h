@@ -30,6 +30,10 @@ int trust_openat(int dirfd, const char *path, int extra_flags);
 struct stat;
 int trust_openat_stat(int dirfd, const char *path, int extra_flags, struct stat *st);
 
+/* The trust rules on a regular file's metadata alone, without opening it
+ * (for an identity check; open with trust_openat to read it). */
+int trust_stat(const char *path, struct stat *st);
+
 /* Opens and checks a directory. Returns an fd or a negative error. */
 int trust_opendir(const char *path);
 

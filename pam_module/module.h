@@ -34,11 +34,13 @@ struct module_login {
 	const char *service;
 	const char *rhost;
 	char source_text[64]; /* source_format() of the source */
+	bool user_looked_up;  /* user_known is set (module_user_known) */
 	bool user_known;      /* NSS knows the user: only then is a lock file made for them */
 	struct policy *pol;   /* owned by the transaction cache (module_cache.c) */
 	struct login_ctx ctx;
 	struct decision dec;
 	struct store *store;
+	int store_err;               /* why store_open failed (STORE_OK: not tried or fine) */
 	struct store_record *peeked; /* the user's record read without the lock, once */
 	bool peek_done;
 	int peek_rv;                 /* the PAM code of that read */
@@ -69,6 +71,10 @@ int module_store(struct module_login *L);
 /* pam_set_data key: the auth phase ran (and reported) in this transaction,
  * so the account phase does not report the same report-only rules again. */
 #define MODULE_AUTH_RAN_DATA "pam_garde_auth_ran"
+
+/* Whether NSS knows the user (asked once per transaction, and only when
+ * needed). PAM_SUCCESS or PAM_AUTHINFO_UNAVAIL. */
+int module_user_known(struct module_login *L, bool *known);
 
 /* The user's record as a peek (no lock, creates nothing) for the checks made
  * before anything is asked: *rec is NULL when the user has no record.

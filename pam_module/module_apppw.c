@@ -172,6 +172,7 @@ int module_apppw(struct module_login *L)
 	char canon[STORE_APPPW_CHARS + 1];
 	const char *reason = NULL;
 	size_t unused;
+	bool known;
 	int rv;
 
 	if (!L->opts.app_password || !authtok_shaped(L, canon))
@@ -183,7 +184,10 @@ int module_apppw(struct module_login *L)
 		rv = refuse(L, APPPW_REASON, true);
 		goto out;
 	}
-	if (!L->user_known) {
+	rv = module_user_known(L, &known);
+	if (rv != PAM_SUCCESS)
+		goto out;
+	if (!known) {
 		/* The same derivation as for a user without app passwords, and
 		 * no lock file: guessed names must neither show nor fill the store. */
 		if (store_apppw_match(NULL, canon, &unused) == STORE_EIO)

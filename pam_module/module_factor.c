@@ -304,12 +304,14 @@ static void strip_remembered_code(struct module_login *L, unsigned digits)
 static int precheck(struct module_login *L, bool *enrolled, bool *remembered, unsigned *digits)
 {
 	const struct store_record *rec = NULL;
+	bool known;
 	int rv;
 
 	*enrolled = *remembered = false;
 	*digits = L->pol->mfa.digits;
-	if (!L->user_known)
-		return PAM_SUCCESS;
+	rv = module_user_known(L, &known);
+	if (rv != PAM_SUCCESS || !known)
+		return rv;
 	rv = module_peek_user(L, &rec);
 	if (rv != PAM_SUCCESS || rec == NULL)
 		return rv;

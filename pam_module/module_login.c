@@ -78,18 +78,35 @@ static int read_items(struct module_login *L)
 	return PAM_SUCCESS;
 }
 
+/* Opens the store once per call; the error is kept for module_store. */
+static int module_store_quiet(struct module_login *L)
+{
+	if (L->store == NULL && L->store_err == STORE_OK)
+		L->store_err = store_open(L->opts.store, &L->store);
+	return L->store != NULL ? PAM_SUCCESS : PAM_AUTHINFO_UNAVAIL;
+}
+
 int module_store(struct module_login *L)
 {
-	int err;
-
-	if (L->store != NULL)
+	if (module_store_quiet(L) == PAM_SUCCESS)
 		return PAM_SUCCESS;
-	err = store_open(L->opts.store, &L->store);
-	if (err != STORE_OK) {
-		module_log(L, LOG_ERR, "token store %s unusable: %s", L->opts.store,
-			   store_strerror(err));
-		return PAM_AUTHINFO_UNAVAIL;
+	module_log(L, LOG_ERR, "token store %s unusable: %s", L->opts.store,
+		   store_strerror(L->store_err));
+	return PAM_AUTHINFO_UNAVAIL;
+}
+
+int module_user_known(struct module_login *L, bool *known)
+{
+	const struct usergroups *groups;
+
+	if (!L->user_looked_up) {
+		if (module_cache_user(L->pamh, L->user, false, &L->user_known, &groups) != 0) {
+			module_log(L, LOG_ERR, "user %s: cannot read the user from NSS", L->user);
+			return PAM_AUTHINFO_UNAVAIL;
+		}
+		L->user_looked_up = true;
 	}
+	*known = L->user_known;
 	return PAM_SUCCESS;
 }
 
@@ -147,8 +164,12 @@ static int load_from_file(const char *path, struct policy **out, void *arg)
 	struct module_login *L = arg;
 	struct policy_load_opts opts = { .diag = policy_diag, .diag_arg = L };
 
-	return policy_cache_load(path, L->opts.store, &opts, out) == 0 ? PAM_SUCCESS
-								       : PAM_SERVICE_ERR;
+	/* The snapshot lives in the store: open it now, it is needed next
+	 * anyway. A store that cannot be opened only costs the snapshot here;
+	 * what needs the store says so later. */
+	int dirfd = module_store_quiet(L) == PAM_SUCCESS ? store_dirfd(L->store) : -1;
+
+	return policy_cache_load(path, dirfd, &opts, out) == 0 ? PAM_SUCCESS : PAM_SERVICE_ERR;
 }
 
 /* The policy, or the fail mode: secure denies, safe steps aside. */
@@ -200,15 +221,19 @@ int module_login_begin(struct module_login *L, pam_handle_t *pamh, enum module_p
 	if (rv != PAM_SUCCESS)
 		return rv;
 	/* A user unknown to NSS gets no groups; the policy still decides. The
-	 * groups are read only when a rule looks at them. */
-	if (module_cache_user(pamh, L->user, L->pol->uses_groups, &L->user_known, &groups) != 0) {
-		module_log(L, LOG_ERR, "user %s: cannot read the user or groups from NSS", L->user);
-		return PAM_AUTHINFO_UNAVAIL;
+	 * groups are read only when a rule looks at them (and NSS is asked
+	 * whether the user exists only when a code is, module_user_known). */
+	if (L->pol->uses_groups) {
+		if (module_cache_user(pamh, L->user, true, &L->user_known, &groups) != 0) {
+			module_log(L, LOG_ERR, "user %s: cannot read the groups from NSS", L->user);
+			return PAM_AUTHINFO_UNAVAIL;
+		}
+		L->user_looked_up = true;
+		L->ctx.groups = (const char *const *)groups->names;
+		L->ctx.n_groups = groups->n;
 	}
 	L->ctx.user = L->user;
 	L->ctx.service = L->service;
-	L->ctx.groups = (const char *const *)groups->names;
-	L->ctx.n_groups = groups->n;
 	L->ctx.now = L->now;
 	rv = read_history(L);
 	if (rv != PAM_SUCCESS)

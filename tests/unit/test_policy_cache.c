@@ -13,6 +13,7 @@
 #include "decide.h"
 #include "policy_cache.h"
 #include "runner.h"
+#include "trust.h"
 
 static char dir[64], policy_path[128];
 
@@ -53,8 +54,11 @@ static void teardown(void)
 static struct policy *load(void)
 {
 	struct policy *pol = NULL;
+	int dirfd = trust_opendir(dir);
 
-	ck_assert_int_eq(policy_cache_load(policy_path, dir, NULL, &pol), 0);
+	ck_assert_int_ge(dirfd, 0);
+	ck_assert_int_eq(policy_cache_load(policy_path, dirfd, NULL, &pol), 0);
+	close(dirfd);
 	return pol;
 }
 
