@@ -4,7 +4,9 @@ DESTDIR ?=
 BINDIR   = $(PREFIX)/bin
 SBINDIR  = $(PREFIX)/sbin
 MANDIR   = $(PREFIX)/share/man
-PAMDIR  ?= $(PREFIX)/lib/security
+# Where libpam looks for modules by name (Debian: /usr/lib/<triplet>/security).
+PAMDIR  ?= $(or $(shell pkg-config --variable=libdir pam 2>/dev/null),$(PREFIX)/lib)/security
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 
 CC      ?= cc
 PKGS     = libconfig liboath libcrypto libqrencode
@@ -130,6 +132,8 @@ install: all
 		install -m 0755 $(B)/garde-agent $(DESTDIR)$(SBINDIR)/garde-agent; fi
 	install -d $(DESTDIR)$(PAMDIR)
 	install -m 0644 $(B)/pam_garde.so $(DESTDIR)$(PAMDIR)/pam_garde.so
+	install -d $(DESTDIR)$(UNITDIR)
+	install -m 0644 packaging/garde-agent.service $(DESTDIR)$(UNITDIR)/garde-agent.service
 	install -m 0644 policies/*.conf $(DESTDIR)$(PREFIX)/share/garde/policies/
 	for m in man/*.5; do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man5/; done
 	for m in man/*.8; do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/; done
