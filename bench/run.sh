@@ -57,7 +57,9 @@ chmod 600 "$tmp/policy.conf"
 { sed 's/.*/+:ALL:&/' "$tmp/nets"; echo "-:ALL:ALL"; } > "$tmp/access.conf"
 
 g="$(pwd)/$B/pam_garde.so policy=$tmp/policy.conf store=$tmp/store spool=$tmp/spool"
-printf 'auth required pam_permit.so\naccount required pam_permit.so\n' > "$tmp/conf/bench-permit"
+# The floor: the very lines of the garde stack, pam_permit in place of pam_garde.
+printf 'auth required pam_permit.so\nauth required pam_permit.so\naccount required pam_permit.so\n' \
+	> "$tmp/conf/bench-permit"
 printf 'auth required %s\nauth required pam_permit.so\naccount required %s\n' "$g" "$g" \
 	> "$tmp/conf/bench-garde"
 cp "$tmp/conf/bench-garde" "$tmp/conf/bench-garde-mail"
