@@ -3,18 +3,21 @@
 # Idempotent: apt-get skips what is already installed.
 set -eu
 
-# build: compiler, PAM, liboath, libconfig, OpenSSL, Check, libqrencode (enroll --qr)
-#        libqrencode (QR codes), libcurl and librelp (the agent)
+# build: compiler, PAM, liboath, libconfig, OpenSSL, Check, libqrencode
+#        (enroll --qr), libcurl and librelp (the agent)
 # test:  oathtool (reference codes), libpam-oath (bench anchor), tzdata (time
 #        zones), mandoc (man lint), nginx and rsyslog (the agent's peers),
 #        pamtester and libpam-wrapper (the pam tier's external client),
+#        libnss-wrapper (the demo's fictional users), openssl and iproute2
+#        (test CAs, ports), groff-base (man lint),
 #        openssh-server, openssh-client, sudo, expect, procps (the admin-login
 #        end-to-end tests and demo: real sshd, ssh, sudo, su and login),
 #        dovecot-imapd, dovecot-pop3d (the mail end-to-end test: a real dovecot)
 PACKAGES="build-essential pkg-config libpam0g-dev liboath-dev libconfig-dev libssl-dev check \
 libqrencode-dev libcurl4-openssl-dev librelp-dev \
-oathtool libpam-oath bc tzdata mandoc man-db python3 nginx-light rsyslog rsyslog-relp \
-pamtester libpam-wrapper libnss-wrapper openssh-server openssh-client sudo expect procps"
+oathtool libpam-oath bc tzdata mandoc man-db groff-base python3 openssl iproute2 nginx-light rsyslog rsyslog-relp \
+pamtester libpam-wrapper libnss-wrapper openssh-server openssh-client sudo expect procps \
+dovecot-imapd dovecot-pop3d"
 
 if [ ! -r /etc/debian_version ] || ! command -v apt-get >/dev/null 2>&1; then
 	echo "make deps: this installs Debian/Ubuntu packages with apt-get; on another" >&2

@@ -21,8 +21,7 @@ GARDE=$(pwd)/$B/garde
 T=$TEST_TMP
 
 if ! command -v rsyslogd >/dev/null || [ ! -e /usr/lib/x86_64-linux-gnu/rsyslog/imrelp.so ]; then
-	echo "agent_deliver.sh: SKIP: rsyslogd with imrelp is not installed"
-	exit 0
+	skip "rsyslogd with imrelp is not installed (make deps)"
 fi
 
 RSYSLOG_PID="" HTTP_PID="" AGENT_PID=""

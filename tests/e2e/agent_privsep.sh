@@ -25,15 +25,13 @@ GARDE=$(pwd)/$B/garde
 T=$TEST_TMP
 
 if [ "$(id -u)" -ne 0 ]; then
-	echo "agent_privsep.sh: SKIP: needs root (the privileged side and the drop to nobody)"
-	exit 0
+	skip "needs root (the privileged side and the drop to nobody)"
 fi
 if ! command -v rsyslogd >/dev/null || [ ! -e /usr/lib/x86_64-linux-gnu/rsyslog/imrelp.so ]; then
-	echo "agent_privsep.sh: SKIP: rsyslogd with imrelp is not installed"
-	exit 0
+	skip "rsyslogd with imrelp is not installed (make deps)"
 fi
-command -v setpriv >/dev/null || { echo "agent_privsep.sh: SKIP: setpriv (util-linux) is not installed"; exit 0; }
-NOBODY=$(id -u nobody 2>/dev/null) || { echo "agent_privsep.sh: SKIP: no user nobody"; exit 0; }
+command -v setpriv >/dev/null || skip "setpriv (util-linux) is not installed"
+NOBODY=$(id -u nobody 2>/dev/null) || skip "no user nobody"
 NOGROUP=$(id -g nobody)
 
 RSYSLOG_PID="" AGENT_PID=""

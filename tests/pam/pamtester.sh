@@ -8,14 +8,12 @@ cd "$(dirname "$0")/../.." || exit 1
 B=${B:-build}
 
 if ! command -v pamtester >/dev/null 2>&1 || ! command -v oathtool >/dev/null 2>&1; then
-	echo "pamtester.sh: SKIP (not counted): pamtester or oathtool missing (make deps)"
-	exit 0
+	skip "pamtester or oathtool missing (make deps)"
 fi
 WRAPPER=$(for d in /usr/lib/x86_64-linux-gnu /usr/lib64 /usr/lib "$(dirname "$(cc -print-file-name=libc.so.6 2>/dev/null)")"; do
 	[ -e "$d/libpam_wrapper.so" ] && echo "$d/libpam_wrapper.so" && break; done)
 if [ -z "$WRAPPER" ]; then
-	echo "pamtester.sh: SKIP (not counted): libpam_wrapper.so missing (make deps)"
-	exit 0
+	skip "libpam_wrapper.so missing (make deps)"
 fi
 ROOT=$(pwd)
 MODULE=$ROOT/$B/pam_garde.so
