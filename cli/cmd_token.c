@@ -146,6 +146,9 @@ static void status_text(const struct store_record *rec, bool exists, int64_t now
 		printf("last success:  %s\n", when);
 		printf("scratch codes: %zu left\n", rec->scratch.n);
 	}
+	/* How many, never the hashes: `garde app-password list` has the rest. */
+	printf("app passwords: %zu%s\n", rec->n_apppw,
+	       rec->n_apppw > 0 ? " (garde app-password list)" : "");
 	if (!exists || rec->n_zones == 0)
 		printf("lockout:       none\n");
 	for (i = 0; i < rec->n_zones; i++) {
@@ -207,6 +210,8 @@ static int status_json(const struct store_record *rec, int64_t now)
 		json_key(&jb, "scratch_codes");
 		json_int(&jb, (int64_t)rec->scratch.n);
 	}
+	json_key(&jb, "app_passwords");
+	json_int(&jb, (int64_t)rec->n_apppw);
 	json_key(&jb, "zones");
 	json_arr_begin(&jb);
 	for (i = 0; i < rec->n_zones; i++) {
