@@ -125,6 +125,41 @@ START_TEST(test_append_read_verify)
 }
 END_TEST
 
+/* The privilege-separated reader: a read-only fd from the writer, read
+ * through journal_reader_fdopen, sees the same records and later appends,
+ * and cannot write. */
+START_TEST(test_rdonly_fd_reader)
+{
+	struct jfix f;
+	struct journal *j;
+	struct journal_reader *r;
+	struct journal_record rec;
+	char note[256], why[256];
+	int fd, n = 0;
+
+	jfix_init(&f);
+	j = open_ok(f.path, note, sizeof(note));
+	append_n(j, 1, 3);
+	fd = journal_open_rdonly(j);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fcntl(fd, F_GETFL) & O_ACCMODE, O_RDONLY);
+	ck_assert_int_eq(write(fd, "x", 1), -1);
+	ck_assert_int_eq(journal_reader_fdopen(fd, "journal (fd)", &r, why, sizeof(why)), JOURNAL_OK);
+	while (journal_reader_next(r, &rec) == 1)
+		ck_assert_uint_eq(rec.seq, (uint64_t)++n);
+	ck_assert_int_eq(n, 3);
+	append_n(j, 4, 2);
+	ck_assert_int_eq(journal_reader_next(r, &rec), 1);
+	ck_assert_uint_eq(rec.seq, 4);
+	ck_assert_int_eq(journal_reader_next(r, &rec), 1);
+	ck_assert_uint_eq(rec.seq, 5);
+	ck_assert_int_eq(journal_reader_next(r, &rec), 0);
+	journal_reader_close(r);
+	journal_close(j);
+	jfix_free(&f);
+}
+END_TEST
+
 START_TEST(test_edit_detected)
 {
 	struct jfix f;
@@ -392,6 +427,7 @@ static Suite *journal_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, test_append_read_verify);
+	tcase_add_test(tc, test_rdonly_fd_reader);
 	tcase_add_test(tc, test_edit_detected);
 	tcase_add_test(tc, test_edit_with_rehash_detected);
 	tcase_add_test(tc, test_delete_detected);
