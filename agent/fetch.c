@@ -10,7 +10,6 @@
 #include "sync.h"
 
 #include <curl/curl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,19 +101,6 @@ static size_t fetch_header(char *ptr, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-__attribute__((format(printf, 3, 4)))
-static void fetch_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-	for (char *p = why; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
-}
-
 /* One GET into body (capped at max). *status gets the HTTP status. */
 static int fetch_one(const struct agent_config *cfg, const char *url, const char *etag,
 		     struct fetch_body *body, struct fetch_headers *hdr, long *status, char *why,
@@ -127,7 +113,7 @@ static int fetch_one(const struct agent_config *cfg, const char *url, const char
 	int rv = SYNC_ELOCAL;
 
 	if (c == NULL) {
-		fetch_why(why, whylen, "cannot start libcurl (out of memory)");
+		sync_why(why, whylen, "cannot start libcurl (out of memory)");
 		return SYNC_ELOCAL;
 	}
 	if (etag != NULL && etag[0] != '\0') {
@@ -173,31 +159,31 @@ static int fetch_one(const struct agent_config *cfg, const char *url, const char
 		FETCH_SET(CURLOPT_HTTPHEADER, headers);
 #undef FETCH_SET
 	if (cc != CURLE_OK) {
-		fetch_why(why, whylen, "libcurl: %s", curl_easy_strerror(cc));
+		sync_why(why, whylen, "libcurl: %s", curl_easy_strerror(cc));
 		goto out;
 	}
 	cc = curl_easy_perform(c);
 	if (body->too_large || cc == CURLE_FILESIZE_EXCEEDED) {
-		fetch_why(why, whylen, "too large: %s is over %zu bytes", url, body->max);
+		sync_why(why, whylen, "too large: %s is over %zu bytes", url, body->max);
 		rv = SYNC_EREFUSED;
 		goto out;
 	}
 	if (cc != CURLE_OK) {
-		fetch_why(why, whylen, "network error: %s: %s", url,
+		sync_why(why, whylen, "network error: %s: %s", url,
 			  errbuf[0] != '\0' ? errbuf : curl_easy_strerror(cc));
 		rv = SYNC_ENETWORK;
 		goto out;
 	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
 	if (*status >= 300 && *status < 400 && *status != 304) {
-		fetch_why(why, whylen,
+		sync_why(why, whylen,
 			  "network error: %s: redirect refused (HTTP %ld to '%s'): set policy.url to the final https URL",
 			  url, *status, hdr->location[0] != '\0' ? hdr->location : "?");
 		rv = SYNC_ENETWORK;
 		goto out;
 	}
 	if (*status != 200 && *status != 304) {
-		fetch_why(why, whylen, "network error: %s: HTTP %ld", url, *status);
+		sync_why(why, whylen, "network error: %s: HTTP %ld", url, *status);
 		rv = SYNC_ENETWORK;
 		goto out;
 	}
@@ -222,7 +208,7 @@ int sync_fetch(const struct agent_config *cfg, const char *etag, struct sync_fet
 	memset(&hdr, 0, sizeof(hdr));
 	memset(&sig_hdr, 0, sizeof(sig_hdr));
 	if ((size_t)snprintf(sig_url, sizeof(sig_url), "%s.sig", cfg->policy_url) >= sizeof(sig_url)) {
-		fetch_why(why, whylen, "%s: policy.url too long", cfg->path);
+		sync_why(why, whylen, "%s: policy.url too long", cfg->path);
 		return SYNC_ELOCAL;
 	}
 	rv = fetch_one(cfg, cfg->policy_url, etag, &pol, &hdr, &status, why, whylen);
@@ -231,7 +217,7 @@ int sync_fetch(const struct agent_config *cfg, const char *etag, struct sync_fet
 	if (status == 304) {
 		if (etag == NULL || etag[0] == '\0') {
 			/* 304 to a request without If-None-Match is nonsense. */
-			fetch_why(why, whylen, "network error: %s: HTTP 304 to a plain GET", cfg->policy_url);
+			sync_why(why, whylen, "network error: %s: HTTP 304 to a plain GET", cfg->policy_url);
 			rv = SYNC_ENETWORK;
 			goto out;
 		}
@@ -246,7 +232,7 @@ int sync_fetch(const struct agent_config *cfg, const char *etag, struct sync_fet
 	if (rv != 0)
 		goto out;
 	if (status != 200) {
-		fetch_why(why, whylen, "network error: %s: HTTP %ld", sig_url, status);
+		sync_why(why, whylen, "network error: %s: HTTP %ld", sig_url, status);
 		rv = SYNC_ENETWORK;
 		goto out;
 	}
@@ -256,7 +242,7 @@ int sync_fetch(const struct agent_config *cfg, const char *etag, struct sync_fet
 	out->sig_len = sig.len;
 	pol.data = sig.data = NULL;
 	if (out->policy == NULL || out->sig == NULL) {
-		fetch_why(why, whylen, "out of memory");
+		sync_why(why, whylen, "out of memory");
 		sync_fetched_free(out);
 		rv = SYNC_ELOCAL;
 		goto out;

@@ -32,8 +32,7 @@
 
 #define SYNC_PATH_MAX 4096
 
-__attribute__((format(printf, 3, 4)))
-static void sync_why(char *why, size_t whylen, const char *fmt, ...)
+void sync_why(char *why, size_t whylen, const char *fmt, ...)
 {
 	va_list ap;
 

@@ -86,4 +86,8 @@ void sync_record(const struct agent_config *cfg, int status, const char *why);
 int sync_pull(const struct agent_config *cfg, const struct sync_keys *keys, char *why,
 	      size_t whylen);
 
+/* A one-line reason into why (printf format): control bytes from a server
+ * or a file become '?', so the line stays one line. */
+void sync_why(char *why, size_t whylen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #endif

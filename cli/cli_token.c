@@ -12,6 +12,7 @@
 #include <openssl/crypto.h>
 
 #include "cli.h"
+#include "hex.h"
 
 int cli_parse_uint(const char *text, uint64_t min, uint64_t max, uint64_t *out)
 {
@@ -36,33 +37,13 @@ int cli_parse_uint(const char *text, uint64_t min, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-static int cli_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int cli_parse_hex(const char *text, uint8_t *out, size_t cap, size_t *len)
 {
-	size_t n = strnlen(text, 2 * cap + 1), i;
+	int n = hex_decode(text, out, cap);
 
-	if (n == 0 || n % 2 != 0 || n / 2 > cap)
+	if (n < 0)
 		return -1;
-	for (i = 0; i < n / 2; i++) {
-		int hi = cli_hexval(text[2 * i]), lo = cli_hexval(text[2 * i + 1]);
-
-		if (hi < 0 || lo < 0) {
-			OPENSSL_cleanse(out, cap);
-			return -1;
-		}
-		out[i] = (uint8_t)(hi * 16 + lo);
-	}
-	*len = n / 2;
+	*len = (size_t)n;
 	return 0;
 }
 

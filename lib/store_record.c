@@ -30,6 +30,7 @@
  * (written before it existed, or when it is 0) has factor 0; an app
  * password's LAST_SOURCE and LABEL are "-" when empty (a label of exactly
  * "-" is refused when it is made). */
+#include "hex.h"
 #include "store.h"
 
 #include <stdio.h>
@@ -286,17 +287,6 @@ static int store_parse_time(const char *s, int64_t *out)
 	return rv;
 }
 
-static int store_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes a percent-encoded field into out (cap bytes including the NUL). */
 static int store_unescape(const char *s, char *out, size_t cap)
 {
@@ -306,7 +296,7 @@ static int store_unescape(const char *s, char *out, size_t cap)
 		unsigned char c = (unsigned char)*s;
 
 		if (c == '%') {
-			int hi = store_hexval(s[1]), lo = hi < 0 ? -1 : store_hexval(s[2]);
+			int hi = hex_digit(s[1]), lo = hi < 0 ? -1 : hex_digit(s[2]);
 
 			if (lo < 0)
 				return STORE_ECORRUPT;
@@ -329,36 +319,18 @@ static int store_unescape(const char *s, char *out, size_t cap)
 
 static int store_parse_secret(const char *s, struct otp_token *t)
 {
-	size_t n = strlen(s), i;
+	int n = hex_decode(s, t->secret, OTP_SECRET_MAX);
 
-	if (n == 0 || n % 2 != 0 || n / 2 > OTP_SECRET_MAX)
+	if (n < 0)
 		return STORE_ECORRUPT;
-	for (i = 0; i < n / 2; i++) {
-		int hi = store_hexval(s[2 * i]), lo = store_hexval(s[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return STORE_ECORRUPT;
-		t->secret[i] = (uint8_t)(hi * 16 + lo);
-	}
-	t->secret_len = n / 2;
+	t->secret_len = (size_t)n;
 	return STORE_OK;
 }
 
 /* Exactly n bytes of lower- or upper-case hex. */
 static int store_parse_hex(const char *s, uint8_t *out, size_t n)
 {
-	size_t i;
-
-	if (strlen(s) != 2 * n)
-		return STORE_ECORRUPT;
-	for (i = 0; i < n; i++) {
-		int hi = store_hexval(s[2 * i]), lo = store_hexval(s[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return STORE_ECORRUPT;
-		out[i] = (uint8_t)(hi * 16 + lo);
-	}
-	return STORE_OK;
+	return hex_decode(s, out, n) == (int)n ? STORE_OK : STORE_ECORRUPT;
 }
 
 /* A line cut into its key and up to STORE_MAX_FIELDS fields, in place. */
