@@ -15,6 +15,7 @@
 #  6. garde report filters and --by counts on known events.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
+. tests/e2e/helpers/delivery.sh
 B=${B:-build}
 AGENT=$(pwd)/$B/garde-agent
 GARDE=$(pwd)/$B/garde
@@ -40,20 +41,7 @@ for s in ss: s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in ss))')
 RELP=$1 TCP=$2 HTTP=$3
 
-# --- rsyslog: its own config, work directory and pid file; never /etc/rsyslog.conf or /var/log
-mkdir -m 700 "$T/rs"
-cat > "$T/rsyslog.conf" <<EOF
-global(workDirectory="$T/rs" maxMessageSize="64k")
-module(load="imrelp")
-module(load="imtcp")
-template(name="msgonly" type="string" string="%msg%\n")
-ruleset(name="relp") { action(type="omfile" file="$T/relp.log" template="msgonly") }
-ruleset(name="tcp") { action(type="omfile" file="$T/tcp.log" template="msgonly") }
-input(type="imrelp" port="$RELP" address="127.0.0.1" ruleset="relp")
-input(type="imtcp" port="$TCP" address="127.0.0.1" ruleset="tcp")
-EOF
-rsyslogd -n -f "$T/rsyslog.conf" -i "$T/rsyslog.pid" >"$T/rsyslog.out" 2>&1 &
-RSYSLOG_PID=$!
+rsyslog_start "$RELP" "$TCP"
 
 # --- the HTTP collector: appends each POST body to a file, answers 200
 cat > "$T/collector.py" <<'EOF'
@@ -80,45 +68,6 @@ start_http() {
 }
 stop_http() { kill -9 "$HTTP_PID" 2>/dev/null; wait "$HTTP_PID" 2>/dev/null; HTTP_PID=""; }
 
-# gen.py SPOOL N IDS-FILE: N events in SPOOL/new the way the module writes them.
-cat > "$T/gen.py" <<'EOF'
-import json, os, secrets, sys
-spool, n, idfile = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-os.makedirs(spool + "/new", 0o700, exist_ok=True); os.makedirs(spool + "/tmp", 0o700, exist_ok=True)
-with open(idfile, "a") as ids:
-    for i in range(n):
-        eid = secrets.token_hex(16)
-        ev = {"@timestamp": "2026-11-20T10:%02d:%02d.000000Z" % (i // 60 % 60, i % 60),
-              "event": {"id": eid, "kind": "event", "category": ["authentication"], "type": ["start"],
-                        "action": "login-denied", "outcome": "failure", "reason": "policy_deny",
-                        "provider": "pam_garde"},
-              "user": {"name": "u%d" % (i % 5)}, "source": {"ip": "203.0.113.%d" % (i % 9)},
-              "service": {"name": "sshd"}, "host": {"name": "mail01"}, "process": {"pid": 4242},
-              "rule": {"name": "admin-offsite", "ruleset": "17"}}
-        p = "%s/tmp/%s.json" % (spool, eid)
-        with open(p, "w") as f:
-            f.write(json.dumps(ev, separators=(",", ":")))
-        os.rename(p, "%s/new/%s.json" % (spool, eid))
-        ids.write(eid + "\n")
-EOF
-
-# ids FILE: the event ids found in a collector's file, one per line (with repeats)
-ids() { [ -e "$1" ] && sed -n 's/.*"event":{"id":"\([0-9a-f]\{32\}\)".*/\1/p' "$1"; }
-# missing IDS COLLECTED: how many of the ids are not in the collector's file
-missing() { ids "$2" | sort -u > "$T/got"; sort -u "$1" | comm -23 - "$T/got" | wc -l; }
-# dups FILE: deliveries beyond the first, over all ids
-dups() { echo $(( $(ids "$1" | wc -l) - $(ids "$1" | sort -u | wc -l) )); }
-# wait_for IDS COLLECTED SECONDS: until every id has arrived
-wait_for() {
-	i=0
-	while [ "$(missing "$1" "$2")" -ne 0 ] && [ $i -lt $(($3 * 10)) ]; do sleep 0.1; i=$((i + 1)); done
-}
-
-i=0
-while ! ss -ltn 2>/dev/null | grep -q "127.0.0.1:$RELP "; do
-	i=$((i + 1)); [ $i -gt 50 ] && { fail "rsyslogd did not start"; cat "$T/rsyslog.out"; finish; exit 1; }
-	sleep 0.1
-done
 start_http
 
 conf() { # conf NAME SINKS...: an agent config in $T/NAME with its own spool/journal/state
@@ -137,7 +86,7 @@ HTTP_SINK="{ name = \"web\"; type = \"http\"; url = \"http://127.0.0.1:$HTTP/bul
 
 # ---------------------------------------------------------------- 1
 conf one "$RELP_SINK, $TCP_SINK"
-python3 "$T/gen.py" "$T/one/spool" 10000 "$T/one/ids"
+spool_events "$T/one/spool" 10000 "$T/one/ids"
 expect_status 0 "forward 10,000 events" -- "$AGENT" --config "$T/one/agent.conf" forward
 wait_for "$T/one/ids" "$T/relp.log" 10
 expect_eq "$(missing "$T/one/ids" "$T/relp.log")" 0 "relp: every one of 10,000 events arrived"
@@ -152,7 +101,7 @@ expect_status 0 "the journal verifies" -- "$GARDE" report --verify --journal "$T
 # ---------------------------------------------------------------- 2
 conf two "$RELP_SINK, $HTTP_SINK"
 stop_http
-python3 "$T/gen.py" "$T/two/spool" 2000 "$T/two/ids"
+spool_events "$T/two/spool" 2000 "$T/two/ids"
 "$AGENT" --config "$T/two/agent.conf" run 2>"$T/two/agent.err" &
 AGENT_PID=$!
 wait_for "$T/two/ids" "$T/relp.log" 15
@@ -169,7 +118,7 @@ kill "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null; AGENT_PID=""
 
 # ---------------------------------------------------------------- 3
 conf three "$RELP_SINK, $HTTP_SINK"
-python3 "$T/gen.py" "$T/three/spool" 20000 "$T/three/ids"
+spool_events "$T/three/spool" 20000 "$T/three/ids"
 r0=$(ids "$T/relp.log" | wc -l); h0=$(ids "$T/http.log" | wc -l)
 k=0
 while [ $k -lt 20 ]; do
@@ -193,7 +142,7 @@ expect_status 0 "the journal verifies after the kills" -- "$GARDE" report --veri
 
 # ---------------------------------------------------------------- 4
 conf four "$RELP_SINK"
-python3 "$T/gen.py" "$T/four/spool" 3 "$T/four/ids"
+spool_events "$T/four/spool" 3 "$T/four/ids"
 echo 'not json at all' > "$T/four/spool/new/0123456789abcdef0123456789abcdef.json"
 echo '{"event":{"id":"x"}}' > "$T/four/spool/new/notanid.json"
 head -c 5000 /dev/zero | tr '\0' ' ' > "$T/four/spool/new/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.json"
@@ -206,7 +155,7 @@ expect_eq "$(ls "$T/four/spool/new" | wc -l)" 0 "new/ is empty"
 wait_for "$T/four/ids" "$T/relp.log" 10
 expect_eq "$(missing "$T/four/ids" "$T/relp.log")" 0 "the good events were delivered"
 # A crash mid-write: a torn last line; the events still spooled are not lost.
-python3 "$T/gen.py" "$T/four/spool" 5 "$T/four/ids2"
+spool_events "$T/four/spool" 5 "$T/four/ids2"
 printf '4 00000000000000' >> "$T/four/state/journal"
 expect_status 0 "forward over a torn journal tail" -- "$AGENT" --config "$T/four/agent.conf" forward
 expect_match "$ERR" "journal:5: torn last record .* cut off" "the repair is reported with file and line"
@@ -283,7 +232,7 @@ expect_match "$OUT" "--by KEY" "help lists the options"
 DOWN=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 conf seven "{ name = \"down\"; type = \"relp\"; host = \"127.0.0.1\"; port = $DOWN; timeout = 1; }"
 sed -i '1i journal_max = 65536; journal_hard = 131072;' "$T/seven/agent.conf"
-python3 "$T/gen.py" "$T/seven/spool" 400 "$T/seven/ids"
+spool_events "$T/seven/spool" 400 "$T/seven/ids"
 expect_status 0 "forward past the hard bound" -- "$AGENT" --config "$T/seven/agent.conf" forward
 expect_match "$ERR" "over its hard bound .* undelivered event\(s\) dropped" "the drop is logged"
 STATUS=$("$AGENT" --config "$T/seven/agent.conf" status 2>/dev/null)

@@ -19,6 +19,7 @@
 # the root process needs nothing more is tested too.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
+. tests/e2e/helpers/delivery.sh
 B=${B:-build}
 AGENT=$(pwd)/$B/garde-agent
 GARDE=$(pwd)/$B/garde
@@ -47,46 +48,8 @@ trap 'exit 1' INT TERM
 # The worker (nobody) must reach STATE_DIR/worker under $T; the spools stay 0700.
 chmod 755 "$T"
 RELP=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-mkdir -m 700 "$T/rs"
-cat > "$T/rsyslog.conf" <<EOF
-global(workDirectory="$T/rs" maxMessageSize="64k")
-module(load="imrelp")
-template(name="msgonly" type="string" string="%msg%\n")
-ruleset(name="relp") { action(type="omfile" file="$T/relp.log" template="msgonly") }
-input(type="imrelp" port="$RELP" address="127.0.0.1" ruleset="relp")
-EOF
-rsyslogd -n -f "$T/rsyslog.conf" -i "$T/rsyslog.pid" >"$T/rsyslog.out" 2>&1 &
-RSYSLOG_PID=$!
+rsyslog_start "$RELP"
 
-# gen.py SPOOL N IDS-FILE: N events in SPOOL/new, as root, the way the module writes them.
-cat > "$T/gen.py" <<'EOF'
-import json, os, secrets, sys
-spool, n, idfile = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-os.umask(0o077)
-os.makedirs(spool + "/new", 0o700, exist_ok=True); os.makedirs(spool + "/tmp", 0o700, exist_ok=True)
-with open(idfile, "a") as ids:
-    for i in range(n):
-        eid = secrets.token_hex(16)
-        ev = {"@timestamp": "2026-11-20T10:%02d:%02d.000000Z" % (i // 60 % 60, i % 60),
-              "event": {"id": eid, "kind": "event", "category": ["authentication"], "type": ["start"],
-                        "action": "login-denied", "outcome": "failure", "reason": "policy_deny",
-                        "provider": "pam_garde"},
-              "user": {"name": "u%d" % (i % 5)}, "source": {"ip": "203.0.113.%d" % (i % 9)},
-              "service": {"name": "sshd"}, "host": {"name": "mail01"}, "process": {"pid": 4242}}
-        p = "%s/tmp/%s.json" % (spool, eid)
-        with open(p, "w") as f:
-            f.write(json.dumps(ev, separators=(",", ":")))
-        os.rename(p, "%s/new/%s.json" % (spool, eid))
-        ids.write(eid + "\n")
-EOF
-
-ids() { [ -e "$1" ] && sed -n 's/.*"event":{"id":"\([0-9a-f]\{32\}\)".*/\1/p' "$1"; }
-missing() { ids "$2" | sort -u > "$T/got"; sort -u "$1" | comm -23 - "$T/got" | wc -l; }
-dups() { echo $(( $(ids "$1" | wc -l) - $(ids "$1" | sort -u | wc -l) )); }
-wait_for() {
-	i=0
-	while [ "$(missing "$1" "$2")" -ne 0 ] && [ $i -lt $(($3 * 10)) ]; do sleep 0.1; i=$((i + 1)); done
-}
 # status_get CONF PYTHON-EXPR: a value from `status` (s is the parsed JSON)
 status_get() {
 	"$AGENT" --config "$1" status 2>/dev/null | python3 -c "import json,sys; s=json.load(sys.stdin); print($2)"
@@ -116,11 +79,6 @@ worker_of() {
 	return 1
 }
 
-i=0
-while ! ss -ltn 2>/dev/null | grep -q "127.0.0.1:$RELP "; do
-	i=$((i + 1)); [ $i -gt 50 ] && { fail "rsyslogd did not start"; cat "$T/rsyslog.out"; finish; exit 1; }
-	sleep 0.1
-done
 
 conf() { # conf NAME SINKS [EXTRA]: an agent config in $T/NAME, spool root's 0700, user nobody
 	mkdir -p -m 700 "$T/$1/spool"
@@ -141,7 +99,7 @@ conf one "$RELP_SINK"
 # As an earlier version left it: the state directory the user's, 0700.
 chown nobody: "$T/one/state" && chmod 700 "$T/one/state"
 mkdir -m 700 "$T/one/state/worker"
-python3 "$T/gen.py" "$T/one/spool" 3000 "$T/one/ids"
+spool_events "$T/one/spool" 3000 "$T/one/ids"
 start_agent "$T/one/agent.conf" "$T/one/agent.err"
 wait_for "$T/one/ids" "$T/relp.log" 20
 expect_eq "$(missing "$T/one/ids" "$T/relp.log")" 0 "every event spooled by root reached rsyslog through the worker"
@@ -179,7 +137,7 @@ expect_eq "$(stat -c '%U %G %a' "$T/one/state")" "root $(id -gn nobody) 750" "th
 expect_eq "$(stat -c '%U %a' "$T/one/state/worker")" "nobody 755" "the worker's directory is nobody's"
 expect_eq "$(cat "$T/one/state/worker/checkpoint.siem")" "garde-checkpoint 1 3000" \
 	"the worker's checkpoint is at the last record"
-python3 "$T/gen.py" "$T/one/spool" 1 "$T/one/ids"
+spool_events "$T/one/spool" 1 "$T/one/ids"
 if setpriv --reuid=nobody --regid="$NOGROUP" --clear-groups ls "$T/one/spool/new" >/dev/null 2>&1; then
 	fail "nobody can list the spool"
 else
@@ -198,7 +156,7 @@ expect_status 0 "the journal verifies" -- "$GARDE" report --verify --journal "$T
 # ---------------------------------------------------------------- 2
 # Small batches: a RELP session each, so that the stop lands mid-way.
 conf two "{ name = \"siem\"; type = \"relp\"; host = \"127.0.0.1\"; port = $RELP; batch = 10; timeout = 5; }"
-python3 "$T/gen.py" "$T/two/spool" 6000 "$T/two/ids"
+spool_events "$T/two/spool" 6000 "$T/two/ids"
 start_agent "$T/two/agent.conf" "$T/two/agent.err"
 # Stop while delivering: once some, not all, have arrived.
 i=0
@@ -209,7 +167,7 @@ before=$((6000 - $(missing "$T/two/ids" "$T/relp.log")))
 echo "   SIGTERM after $before of 6000 events had arrived"
 [ "$before" -lt 6000 ] && pass || fail "the stop did not land during delivery"
 expect_match "$(cat "$T/two/agent.err")" "signal 15: stopping" "the worker says it stops"
-python3 "$T/gen.py" "$T/two/spool" 500 "$T/two/ids"
+spool_events "$T/two/spool" 500 "$T/two/ids"
 start_agent "$T/two/agent.conf" "$T/two/agent.err"
 wait_for "$T/two/ids" "$T/relp.log" 30
 expect_eq "$(missing "$T/two/ids" "$T/relp.log")" 0 "after the restart every event arrived (6,500)"
@@ -223,7 +181,7 @@ conf three "$RELP_SINK" "journal_max = 65536; journal_hard = 16777216;"
 start_agent "$T/three/agent.conf" "$T/three/agent.err"
 k=0
 while [ $k -lt 6 ]; do
-	python3 "$T/gen.py" "$T/three/spool" 400 "$T/three/ids"
+	spool_events "$T/three/spool" 400 "$T/three/ids"
 	wait_for "$T/three/ids" "$T/relp.log" 20
 	k=$((k + 1))
 done
@@ -243,7 +201,7 @@ expect_status 0 "the compacted journal verifies" -- "$GARDE" report --verify --j
 DOWN=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 conf four "{ name = \"down\"; type = \"relp\"; host = \"127.0.0.1\"; port = $DOWN; timeout = 1; backoff_max = 1; }" \
 	"journal_max = 65536; journal_hard = 131072;"
-python3 "$T/gen.py" "$T/four/spool" 400 "$T/four/ids"
+spool_events "$T/four/spool" 400 "$T/four/ids"
 start_agent "$T/four/agent.conf" "$T/four/agent.err"
 i=0
 while ! grep -q "undelivered event(s) dropped" "$T/four/agent.err" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
