@@ -89,7 +89,7 @@ static void report(const struct policy_load_opts *opts, const char *path, const 
 }
 
 int policy_cache_load(const char *path, int dirfd, const struct policy_load_opts *opts,
-		      struct policy **out)
+		      struct policy **out, struct policy_source_id *id_out)
 {
 	struct policy_source_id id;
 	char name[SNAPSHOT_NAME_MAX];
@@ -102,7 +102,7 @@ int policy_cache_load(const char *path, int dirfd, const struct policy_load_opts
 	if (dirfd >= 0 && trust_stat(path, &st) == TRUST_OK) {
 		policy_source_id_of(&st, &id);
 		if (snapshot_read(dirfd, name, &id, opts, out) == 0)
-			return 0;
+			goto loaded;
 	}
 	/* Otherwise the text, identified by the file actually opened. */
 	fd = trust_openat_stat(AT_FDCWD, path, 0, &st);
@@ -115,5 +115,10 @@ int policy_cache_load(const char *path, int dirfd, const struct policy_load_opts
 	if (rv == 0 && dirfd >= 0)
 		snapshot_write(dirfd, name, &id, *out);
 	close(fd);
-	return rv;
+	if (rv != 0)
+		return rv;
+loaded:
+	if (id_out != NULL)
+		*id_out = id;
+	return 0;
 }

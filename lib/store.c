@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
-
-#include <openssl/evp.h>
 
 #include "store_slot.h"
 #include "trust.h"
@@ -30,11 +30,16 @@ static const char *const store_dir_names[STORE_N_DIRS] = { "users", "sources", "
  * relative to root_fd ("users/H"). Only root or the euid can change what
  * "users" is (root passed the trust rules), and each subdirectory is
  * checked once per store handle with one fstatat, so this is as safe as
- * holding an fd to it and costs a system call instead of three. */
+ * holding an fd to it and costs a system call instead of three.
+ *
+ * When the root gives group and other no access at all (0700, as it is
+ * made), nobody else can even reach a subdirectory, let alone change it:
+ * checking them would cost a path lookup per login for nothing. They are
+ * then made when a file is first created in them (store_subdir_make). */
 struct store {
 	int root_fd;
-	unsigned checked; /* bit per subdirectory that passed the trust rules */
-	EVP_MD *md;       /* SHA-256, fetched once: a fetch per digest costs more */
+	bool private_root; /* the root's mode gives group and other nothing */
+	unsigned checked;  /* bit per subdirectory that passed the trust rules */
 };
 
 enum store_kind { STORE_KIND_USER, STORE_KIND_SOURCE };
@@ -114,39 +119,40 @@ static void store_hex(const uint8_t md[32], char hex[STORE_HASH_HEX])
 	hex[64] = '\0';
 }
 
-void store_name_hash(const char *name, size_t len, char hex[STORE_HASH_HEX])
-{
-	uint8_t md[32] = { 0 };
-
-	store_sha256(NULL, name, len, NULL, 0, md);
-	store_hex(md, hex);
-}
-
-static int store_name_hash_st(const struct store *st, const char *name, size_t len,
-			      char hex[STORE_HASH_HEX])
+/* Returns STORE_OK, or an error when the digest cannot be computed. */
+static int store_hash_name(const char *name, size_t len, char hex[STORE_HASH_HEX])
 {
 	uint8_t md[32];
-	int rv = store_sha256(st->md, name, len, NULL, 0, md);
+	int rv = store_sha256(name, len, NULL, 0, md);
 
 	if (rv == STORE_OK)
 		store_hex(md, hex);
 	return rv;
 }
 
+void store_name_hash(const char *name, size_t len, char hex[STORE_HASH_HEX])
+{
+	uint8_t md[32] = { 0 }; /* a digest that fails names nothing real */
+
+	store_sha256(name, len, NULL, 0, md);
+	store_hex(md, hex);
+}
+
 int store_open(const char *dir, struct store **out)
 {
 	struct store *st = NULL;
+	struct stat sb;
 	int fd, rv;
 
 	if (dir == NULL || dir[0] == '\0' || out == NULL)
 		return STORE_EINVAL;
-	fd = trust_opendir(dir);
+	fd = trust_opendir_stat(dir, &sb);
 	if (fd == TRUST_ENOENT) {
 		/* Only the last component: a missing parent is a configuration
 		 * error, not something to invent. */
 		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
 			return STORE_EIO;
-		fd = trust_opendir(dir);
+		fd = trust_opendir_stat(dir, &sb);
 	}
 	if (fd < 0)
 		return store_from_trust(fd);
@@ -156,8 +162,8 @@ int store_open(const char *dir, struct store **out)
 		goto out;
 	}
 	st->root_fd = fd;
+	st->private_root = (sb.st_mode & 077) == 0;
 	st->checked = 0;
-	st->md = EVP_MD_fetch(NULL, "SHA256", NULL); /* NULL: the default, slower */
 	fd = -1;
 	*out = st;
 	rv = STORE_OK;
@@ -177,7 +183,6 @@ void store_close(struct store *st)
 	if (st == NULL)
 		return;
 	close(st->root_fd);
-	EVP_MD_free(st->md);
 	free(st);
 }
 
@@ -207,6 +212,10 @@ static int store_subdir(struct store *st, enum store_dir_id id, bool create)
 
 	if ((st->checked & (1u << id)) != 0)
 		return STORE_OK;
+	if (st->private_root) {
+		st->checked |= 1u << id;
+		return STORE_OK;
+	}
 	if (fstatat(st->root_fd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0) {
 		if (errno != ENOENT)
 			return STORE_EIO;
@@ -221,6 +230,20 @@ static int store_subdir(struct store *st, enum store_dir_id id, bool create)
 	if (rv == STORE_OK)
 		st->checked |= 1u << id;
 	return rv;
+}
+
+/* openat(path, flags | O_CREAT, 0600) for a file in subdirectory id. Only
+ * a private root leaves a subdirectory to be made here (store_subdir made
+ * it otherwise): when it is missing, it is made (0700) and the open tried
+ * once more. */
+static int store_create_at(struct store *st, enum store_dir_id id, const char *path, int flags)
+{
+	int fd = openat(st->root_fd, path, flags | O_CREAT, 0600);
+
+	if (fd < 0 && errno == ENOENT && st->private_root &&
+	    (mkdirat(st->root_fd, store_dir_names[id], 0700) == 0 || errno == EEXIST))
+		fd = openat(st->root_fd, path, flags | O_CREAT, 0600);
+	return fd;
 }
 
 static void store_path(char out[STORE_PATH_MAX], enum store_dir_id id, const char *prefix,
@@ -252,8 +275,8 @@ static int store_take_lock(struct store *st, const char *name, int *lock_fd)
 	if (rv != STORE_OK)
 		return rv;
 	store_path(path, STORE_DIR_LOCK, "", name, "");
-	fd = openat(st->root_fd, path, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK,
-		    0600);
+	fd = store_create_at(st, STORE_DIR_LOCK, path,
+			     O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return errno == ELOOP ? STORE_ESYMLINK : STORE_EIO;
 	rv = store_from_trust(trust_check_fd(fd, 0));
@@ -275,15 +298,12 @@ out:
 
 /* Opens a record file and checks it: read-write under the lock, read-only
  * for a peek. O_NONBLOCK: a FIFO planted there must not hang a login. */
-static int store_open_record(struct store *st, enum store_dir_id id, const char *hash,
-			     bool write, int *fd_out, struct stat *sb)
+/* Checks a record just opened (fd, or -1 with errno set): a regular file
+ * of the trust rules, not larger than two slots. */
+static int store_check_record(int fd, int *fd_out, struct stat *sb)
 {
-	char path[STORE_PATH_MAX];
-	int fd, rv;
+	int rv;
 
-	store_path(path, id, "", hash, "");
-	fd = openat(st->root_fd, path,
-		    (write ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		switch (errno) {
 		case ENOENT: return STORE_ENOENT;
@@ -302,6 +322,46 @@ static int store_open_record(struct store *st, enum store_dir_id id, const char 
 	}
 	*fd_out = fd;
 	return STORE_OK;
+}
+
+/* Opens a record file and checks it: read-write under the lock, read-only
+ * for a peek. O_NONBLOCK: a FIFO planted there must not hang a login. */
+static int store_open_record(struct store *st, enum store_dir_id id, const char *hash,
+			     bool write, int *fd_out, struct stat *sb)
+{
+	char path[STORE_PATH_MAX];
+
+	store_path(path, id, "", hash, "");
+	return store_check_record(openat(st->root_fd, path,
+					 (write ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC |
+						 O_NONBLOCK),
+				  fd_out, sb);
+}
+
+/* Below a private root (struct store) a peek opens its record with one
+ * openat2: RESOLVE_NO_SYMLINKS refuses a symbolic link anywhere on
+ * "users/H" (which only the owner could have put there), and the record
+ * itself is checked as always. Kernels without openat2 (before 5.6, or a
+ * seccomp filter refusing it) and other roots take the checked path. */
+static int store_open_peek(struct store *st, enum store_dir_id id, const char *hash, int *fd_out,
+			   struct stat *sb)
+{
+	struct open_how how = {
+		.flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK,
+		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH,
+	};
+	char path[STORE_PATH_MAX];
+	long fd;
+	int rv;
+
+	if (st->private_root) {
+		store_path(path, id, "", hash, "");
+		fd = syscall(SYS_openat2, st->root_fd, path, &how, sizeof(how));
+		if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
+			return store_check_record((int)fd, fd_out, sb);
+	}
+	rv = store_subdir(st, id, false);
+	return rv == STORE_OK ? store_open_record(st, id, hash, false, fd_out, sb) : rv;
 }
 
 struct store_user_parse {
@@ -405,7 +465,7 @@ static int store_lock_user_mode(struct store *st, const char *user, bool replace
 	rv = store_handle_new(st, STORE_KIND_USER, &h);
 	if (rv != STORE_OK)
 		goto out;
-	rv = store_name_hash_st(st, user, ulen, h->hash);
+	rv = store_hash_name(user, ulen, h->hash);
 	if (rv != STORE_OK)
 		goto out;
 	rv = store_subdir(st, STORE_DIR_USERS, true);
@@ -420,7 +480,7 @@ static int store_lock_user_mode(struct store *st, const char *user, bool replace
 		up.user = user;
 		up.rec = &h->rec;
 		/* Under the lock nobody writes: one try. */
-		rv = store_slot_read(st->md, h->rec_fd, sb.st_size, 1, store_parse_user, &up,
+		rv = store_slot_read(h->rec_fd, sb.st_size, 1, store_parse_user, &up,
 				     &h->slot, &h->seq);
 		if (replace_bad && (rv == STORE_ECORRUPT || rv == STORE_EWRONGUSER)) {
 			store_record_wipe(&h->rec);
@@ -464,7 +524,7 @@ int store_lock_source(struct store *st, const char *source_text, struct store_ha
 	rv = store_handle_new(st, STORE_KIND_SOURCE, &h);
 	if (rv != STORE_OK)
 		goto out;
-	rv = store_name_hash_st(st, source_text, slen, h->hash);
+	rv = store_hash_name(source_text, slen, h->hash);
 	if (rv != STORE_OK)
 		goto out;
 	memcpy(h->source_text, source_text, slen + 1);
@@ -480,7 +540,7 @@ int store_lock_source(struct store *st, const char *source_text, struct store_ha
 		h->exists = true;
 		sp.source_text = source_text;
 		sp.slot = &h->source_slot;
-		rv = store_slot_read(st->md, h->rec_fd, sb.st_size, 1, store_parse_source, &sp,
+		rv = store_slot_read(h->rec_fd, sb.st_size, 1, store_parse_source, &sp,
 				     &h->slot, &h->seq);
 	} else if (rv == STORE_ENOENT) {
 		rv = STORE_OK;
@@ -509,16 +569,14 @@ int store_peek_user(struct store *st, const char *user, struct store_record *out
 	rv = store_user_name_ok(user, &ulen);
 	if (rv != STORE_OK)
 		return rv;
-	rv = store_name_hash_st(st, user, ulen, hash);
+	rv = store_hash_name(user, ulen, hash);
 	if (rv == STORE_OK)
-		rv = store_subdir(st, STORE_DIR_USERS, false);
-	if (rv == STORE_OK)
-		rv = store_open_record(st, STORE_DIR_USERS, hash, false, &fd, &sb);
+		rv = store_open_peek(st, STORE_DIR_USERS, hash, &fd, &sb);
 	if (rv != STORE_OK)
 		return rv;
 	up.user = user;
 	up.rec = out;
-	rv = store_slot_read(st->md, fd, sb.st_size, STORE_PEEK_TRIES, store_parse_user, &up,
+	rv = store_slot_read(fd, sb.st_size, STORE_PEEK_TRIES, store_parse_user, &up,
 			     &which, &seq);
 	close(fd);
 	return rv;
@@ -540,16 +598,14 @@ int store_peek_source(struct store *st, const char *source_text, struct lockout_
 	slen = strnlen(source_text, STORE_SOURCE_MAX + 1);
 	if (slen == 0 || slen > STORE_SOURCE_MAX)
 		return STORE_EINVAL;
-	rv = store_name_hash_st(st, source_text, slen, hash);
+	rv = store_hash_name(source_text, slen, hash);
 	if (rv == STORE_OK)
-		rv = store_subdir(st, STORE_DIR_SOURCES, false);
-	if (rv == STORE_OK)
-		rv = store_open_record(st, STORE_DIR_SOURCES, hash, false, &fd, &sb);
+		rv = store_open_peek(st, STORE_DIR_SOURCES, hash, &fd, &sb);
 	if (rv != STORE_OK)
 		return rv;
 	sp.source_text = source_text;
 	sp.slot = &slot;
-	rv = store_slot_read(st->md, fd, sb.st_size, STORE_PEEK_TRIES, store_parse_source, &sp,
+	rv = store_slot_read(fd, sb.st_size, STORE_PEEK_TRIES, store_parse_source, &sp,
 			     &which, &seq);
 	close(fd);
 	if (rv == STORE_OK)
@@ -590,12 +646,11 @@ static int store_write_new(struct store_handle *h, enum store_dir_id id, const c
 
 	store_path(tmp, id, ".", h->hash, ".tmp");
 	store_path(path, id, "", h->hash, "");
-	fd = openat(st->root_fd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = store_create_at(st, id, tmp, O_RDWR | O_EXCL | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 && errno == EEXIST) {
 		if (unlinkat(st->root_fd, tmp, 0) != 0 && errno != ENOENT)
 			return STORE_EIO;
-		fd = openat(st->root_fd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-			    0600);
+		fd = store_create_at(st, id, tmp, O_RDWR | O_EXCL | O_NOFOLLOW | O_CLOEXEC);
 	}
 	if (fd < 0)
 		return STORE_EIO;
@@ -671,7 +726,7 @@ static int store_commit_mode(struct store_handle *h, bool fresh, bool durable)
 		goto out;
 	}
 	if (fresh || !h->exists || h->rec_fd < 0) {
-		rv = store_slot_seal(h->st->md, buf, 1, (size_t)n);
+		rv = store_slot_seal(buf, 1, (size_t)n);
 		if (rv == STORE_OK)
 			rv = store_write_new(h, id, buf, STORE_SLOT_HDR + (size_t)n, durable);
 		if (rv == STORE_OK) {
@@ -682,7 +737,7 @@ static int store_commit_mode(struct store_handle *h, bool fresh, bool durable)
 		unsigned next = 1 - h->slot;
 
 		rv = h->seq == UINT64_MAX ? STORE_ECORRUPT
-					  : store_slot_seal(h->st->md, buf, h->seq + 1, (size_t)n);
+					  : store_slot_seal(buf, h->seq + 1, (size_t)n);
 		if (rv == STORE_OK)
 			rv = store_slot_write(h->rec_fd, buf, STORE_SLOT_HDR + (size_t)n, next);
 		if (rv == STORE_OK && durable && fdatasync(h->rec_fd) != 0)

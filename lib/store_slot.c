@@ -6,6 +6,7 @@
 #include "store_slot.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,16 +27,28 @@
 #define STORE_SLOT_HASH_AT 43  /* 64 hex digits; the digest covers the bytes before */
 #define STORE_SLOT_PAD_AT 107  /* spaces up to the final '\n' */
 
-int store_sha256(const struct evp_md_st *md, const void *a, size_t alen, const void *b,
-		 size_t blen, uint8_t out[32])
+/* SHA-256 fetched once per process: OpenSSL 3 otherwise looks the
+ * algorithm up in its providers on every digest (as long again as the
+ * digest of a slot). Never freed: the module stays mapped (-z nodelete). */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+int store_sha256(const void *a, size_t alen, const void *b, size_t blen, uint8_t out[32])
+{
+	EVP_MD_CTX *ctx;
 	unsigned int n = 0;
 	int ok;
 
+	pthread_once(&sha256_once, sha256_fetch);
+	ctx = EVP_MD_CTX_new();
 	if (ctx == NULL)
 		return STORE_ENOMEM;
-	ok = EVP_DigestInit_ex(ctx, md != NULL ? md : EVP_sha256(), NULL) == 1 &&
+	ok = EVP_DigestInit_ex(ctx, sha256_md != NULL ? sha256_md : EVP_sha256(), NULL) == 1 &&
 	     EVP_DigestUpdate(ctx, a, alen) == 1 &&
 	     (blen == 0 || EVP_DigestUpdate(ctx, b, blen) == 1) &&
 	     EVP_DigestFinal_ex(ctx, out, &n) == 1 && n == 32;
@@ -63,7 +76,7 @@ static int store_fixed_u64(const char *s, size_t width, uint64_t max, uint64_t *
 	return STORE_OK;
 }
 
-int store_slot_seal(const struct evp_md_st *md, char *slot, uint64_t seq, size_t len)
+int store_slot_seal(char *slot, uint64_t seq, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	uint8_t digest[32];
@@ -77,7 +90,7 @@ int store_slot_seal(const struct evp_md_st *md, char *slot, uint64_t seq, size_t
 		     (unsigned long long)seq, len);
 	if (n != STORE_SLOT_HASH_AT)
 		return STORE_EINVAL;
-	rv = store_sha256(md, slot, STORE_SLOT_HASH_AT, slot + STORE_SLOT_HDR, len, digest);
+	rv = store_sha256(slot, STORE_SLOT_HASH_AT, slot + STORE_SLOT_HDR, len, digest);
 	if (rv != STORE_OK)
 		return rv;
 	for (i = 0; i < sizeof(digest); i++) {
@@ -112,14 +125,14 @@ int store_slot_header(const char *slot, size_t avail, uint64_t *seq, size_t *len
 	return STORE_OK;
 }
 
-bool store_slot_verify(const struct evp_md_st *md, const char *slot, size_t len)
+bool store_slot_verify(const char *slot, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	uint8_t digest[32];
 	size_t i;
 
 	if (len > STORE_TEXT_MAX ||
-	    store_sha256(md, slot, STORE_SLOT_HASH_AT, slot + STORE_SLOT_HDR, len, digest) !=
+	    store_sha256(slot, STORE_SLOT_HASH_AT, slot + STORE_SLOT_HDR, len, digest) !=
 		    STORE_OK)
 		return false;
 	for (i = 0; i < sizeof(digest); i++)
@@ -209,7 +222,7 @@ static int store_read_slot(int fd, off_t size, unsigned which, struct store_slot
 	return STORE_OK;
 }
 
-int store_slot_read(const struct evp_md_st *md, int fd, off_t size, int tries,
+int store_slot_read(int fd, off_t size, int tries,
 		    store_parse_fn parse, void *arg, unsigned *which, uint64_t *seq)
 {
 	struct store_slotbuf b[2];
@@ -239,7 +252,7 @@ int store_slot_read(const struct evp_md_st *md, int fd, off_t size, int tries,
 
 			if (k == 1)
 				i = 1 - i;
-			if (!b[i].header || !store_slot_verify(md, b[i].p, b[i].len))
+			if (!b[i].header || !store_slot_verify(b[i].p, b[i].len))
 				continue;
 			rv = parse(arg, b[i].p + STORE_SLOT_HDR, b[i].len);
 			if (rv == STORE_OK) {

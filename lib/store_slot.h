@@ -11,17 +11,12 @@
 
 #include "store.h"
 
-/* md: an EVP_MD for SHA-256 fetched once by the caller (store_open does),
- * or NULL for OpenSSL's default, which costs a fetch per digest. */
-struct evp_md_st;
-
 /* out = SHA-256 of a (alen bytes) then b (blen bytes; b may be NULL if 0). */
-int store_sha256(const struct evp_md_st *md, const void *a, size_t alen, const void *b,
-		 size_t blen, uint8_t out[32]);
+int store_sha256(const void *a, size_t alen, const void *b, size_t blen, uint8_t out[32]);
 
 /* Writes the STORE_SLOT_HDR-byte header of a slot whose text is the len
  * bytes that follow it in slot (len <= STORE_TEXT_MAX, seq >= 1). */
-int store_slot_seal(const struct evp_md_st *md, char *slot, uint64_t seq, size_t len);
+int store_slot_seal(char *slot, uint64_t seq, size_t len);
 
 /* Checks a slot's header, of which avail bytes were read: *seq and *len on
  * STORE_OK, STORE_ECORRUPT when it is not a well-formed header. The text
@@ -30,7 +25,7 @@ int store_slot_header(const char *slot, size_t avail, uint64_t *seq, size_t *len
 
 /* true when the slot (header, then the len bytes of text store_slot_header
  * announced) carries the right digest. */
-bool store_slot_verify(const struct evp_md_st *md, const char *slot, size_t len);
+bool store_slot_verify(const char *slot, size_t len);
 
 /* Parses one slot's text into the caller's record; STORE_ECORRUPT lets the
  * reader fall back to the other slot, any other error is final. */
@@ -41,7 +36,7 @@ typedef int (*store_parse_fn)(void *arg, const char *text, size_t len);
  * valid slot. *which (0 = A, 1 = B) and *seq say which one was taken.
  * STORE_ECORRUPT when no slot is valid and parses, after tries reads (a
  * reader without the lock may meet slots torn by commits in progress). */
-int store_slot_read(const struct evp_md_st *md, int fd, off_t size, int tries,
+int store_slot_read(int fd, off_t size, int tries,
 		    store_parse_fn parse, void *arg, unsigned *which, uint64_t *seq);
 
 /* Writes a sealed slot (header and text, len bytes) as slot which of fd:

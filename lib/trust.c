@@ -98,11 +98,16 @@ int trust_openat(int dirfd, const char *path, int extra_flags)
 	return trust_openat_stat(dirfd, path, extra_flags, &st);
 }
 
+int trust_opendir_stat(const char *path, struct stat *st)
+{
+	return open_checked(AT_FDCWD, path, O_RDONLY | O_DIRECTORY, 1, st);
+}
+
 int trust_opendir(const char *path)
 {
 	struct stat st;
 
-	return open_checked(AT_FDCWD, path, O_RDONLY | O_DIRECTORY, 1, &st);
+	return trust_opendir_stat(path, &st);
 }
 
 int trust_read_fd(int fd, size_t max, char **data, size_t *len)

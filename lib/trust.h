@@ -37,6 +37,9 @@ int trust_stat(const char *path, struct stat *st);
 /* Opens and checks a directory. Returns an fd or a negative error. */
 int trust_opendir(const char *path);
 
+/* The same, also giving the stat that was checked. */
+int trust_opendir_stat(const char *path, struct stat *st);
+
 /* Reads a whole trusted file of at most max bytes into a NUL-terminated
  * malloc'd buffer. Returns 0 or a negative error. */
 int trust_read_file(const char *path, size_t max, char **data, size_t *len);

@@ -9,6 +9,7 @@
 
 #include "decide.h"
 #include "module_opts.h"
+#include "policy_snapshot.h"
 #include "store.h"
 #include "usergroups.h"
 
@@ -36,7 +37,7 @@ struct module_login {
 	char source_text[64]; /* source_format() of the source */
 	bool user_looked_up;  /* user_known is set (module_user_known) */
 	bool user_known;      /* NSS knows the user: only then is a lock file made for them */
-	struct policy *pol;   /* owned by the transaction cache (module_cache.c) */
+	const struct policy *pol; /* held by the transaction cache (module_cache.c) */
 	struct login_ctx ctx;
 	struct decision dec;
 	struct store *store;
@@ -54,10 +55,29 @@ int module_login_begin(struct module_login *L, pam_handle_t *pamh, enum module_p
 		       int argc, const char **argv);
 void module_login_end(struct module_login *L);
 
-/* module_cache.c: the policy at path, loaded once per PAM transaction with
- * load (which returns a PAM code). *pol stays owned by the handle. */
-int module_cache_policy(pam_handle_t *pamh, const char *path, struct policy **pol,
-			int (*load)(const char *path, struct policy **out, void *arg), void *arg);
+/* module_cache.c: the policy at path, taken once per PAM transaction from
+ * module_policy_load. *pol stays valid until pam_end. */
+int module_cache_policy(pam_handle_t *pamh, const char *path, int64_t now,
+			const struct policy **pol,
+			int (*load)(const char *path, struct policy **out,
+				    struct policy_source_id *id, void *arg),
+			void *arg);
+
+/* module_policy.c: the compiled policy the process keeps between logins,
+ * shared by reference. */
+struct module_policy;
+
+/* A reference to the policy at path: the kept one when the file is still
+ * the one it was compiled from (one stat), else one compiled by load
+ * (which returns a PAM code and the identity of the file it read), which
+ * is then kept. PAM_SUCCESS, PAM_BUF_ERR, or load's code. */
+int module_policy_load(const char *path, int64_t now, struct module_policy **out,
+		       int (*load)(const char *path, struct policy **pol,
+				   struct policy_source_id *id, void *arg),
+		       void *arg);
+const struct policy *module_policy_get(const struct module_policy *mp);
+bool module_policy_is(const struct module_policy *mp, const char *path);
+void module_policy_release(struct module_policy *mp);
 
 /* Whether NSS knows user, and its groups when need_groups (otherwise an
  * empty list), looked up once per transaction. 0, or -2 when NSS fails. */
@@ -72,8 +92,9 @@ int module_store(struct module_login *L);
  * so the account phase does not report the same report-only rules again. */
 #define MODULE_AUTH_RAN_DATA "pam_garde_auth_ran"
 
-/* Whether NSS knows the user (asked once per transaction, and only when
- * needed). PAM_SUCCESS or PAM_AUTHINFO_UNAVAIL. */
+/* Whether the user is known: has a record in the store, or else is known
+ * to NSS (asked once per transaction, and only when needed). Only a known
+ * user gets lock files. PAM_SUCCESS or PAM_AUTHINFO_UNAVAIL. */
 int module_user_known(struct module_login *L, bool *known);
 
 /* The user's record as a peek (no lock, creates nothing) for the checks made

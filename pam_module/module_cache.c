@@ -2,7 +2,8 @@
  * user's NSS data are kept as PAM data on the handle, so the account phase
  * that follows the auth phase in the same process (sudo, su, dovecot, the
  * child in which sshd runs keyboard-interactive) does not read them again.
- * Nothing outlives the handle: pam_end frees it all. */
+ * The policy itself is the process's (module_policy.c): the handle holds a
+ * reference, which pam_end gives back. */
 #include <security/pam_modules.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +13,7 @@
 #define MODULE_CACHE_DATA "pam_garde_cache"
 
 struct module_cache {
-	char *policy_path;
-	struct policy *pol;
+	struct module_policy *pol; /* a reference */
 	char *user; /* whom the NSS data below describes */
 	int user_state; /* usergroups_* result: 0 known, -1 unknown */
 	bool groups_loaded;
@@ -35,8 +35,7 @@ static void cache_cleanup(pam_handle_t *pamh, void *data, int status)
 	(void)pamh;
 	(void)status;
 	forget_user(c);
-	policy_free(c->pol);
-	free(c->policy_path);
+	module_policy_release(c->pol);
 	free(c);
 }
 
@@ -57,27 +56,26 @@ static struct module_cache *cache_get(pam_handle_t *pamh)
 	return c;
 }
 
-int module_cache_policy(pam_handle_t *pamh, const char *path, struct policy **pol,
-			int (*load)(const char *path, struct policy **out, void *arg), void *arg)
+int module_cache_policy(pam_handle_t *pamh, const char *path, int64_t now,
+			const struct policy **pol,
+			int (*load)(const char *path, struct policy **out,
+				    struct policy_source_id *id, void *arg),
+			void *arg)
 {
 	struct module_cache *c = cache_get(pamh);
 	int rv;
 
 	if (c == NULL)
 		return PAM_BUF_ERR;
-	if (c->pol != NULL && strcmp(c->policy_path, path) == 0) {
-		*pol = c->pol;
-		return PAM_SUCCESS;
+	if (c->pol == NULL || !module_policy_is(c->pol, path)) {
+		module_policy_release(c->pol);
+		c->pol = NULL;
+		rv = module_policy_load(path, now, &c->pol, load, arg);
+		if (rv != PAM_SUCCESS)
+			return rv;
 	}
-	policy_free(c->pol);
-	free(c->policy_path);
-	c->pol = NULL;
-	c->policy_path = strdup(path);
-	if (c->policy_path == NULL)
-		return PAM_BUF_ERR;
-	rv = load(path, &c->pol, arg);
-	*pol = c->pol;
-	return rv;
+	*pol = module_policy_get(c->pol);
+	return PAM_SUCCESS;
 }
 
 int module_cache_user(pam_handle_t *pamh, const char *user, bool need_groups, bool *known,

@@ -300,18 +300,16 @@ static void strip_remembered_code(struct module_login *L, unsigned digits)
 }
 
 /* Reads (peeks) whether the user has a token and whether this source is
- * remembered for the class. A user NSS does not know has neither. */
+ * remembered for the class. Only a record makes a user enrolled, so NSS is
+ * not asked: a name it does not know has no record, or was enrolled by an
+ * administrator ahead of the account. */
 static int precheck(struct module_login *L, bool *enrolled, bool *remembered, unsigned *digits)
 {
 	const struct store_record *rec = NULL;
-	bool known;
 	int rv;
 
 	*enrolled = *remembered = false;
 	*digits = L->pol->mfa.digits;
-	rv = module_user_known(L, &known);
-	if (rv != PAM_SUCCESS || !known)
-		return rv;
 	rv = module_peek_user(L, &rec);
 	if (rv != PAM_SUCCESS || rec == NULL)
 		return rv;

@@ -97,8 +97,17 @@ int module_store(struct module_login *L)
 
 int module_user_known(struct module_login *L, bool *known)
 {
+	const struct store_record *rec = NULL;
 	const struct usergroups *groups;
 
+	/* A user with a record was enrolled by an administrator (perhaps from
+	 * a central users file, before the account exists here): known without
+	 * asking NSS. What matters is that guessed names make no files, and a
+	 * record is not a guess. */
+	if (module_peek_user(L, &rec) == PAM_SUCCESS && rec != NULL) {
+		*known = true;
+		return PAM_SUCCESS;
+	}
 	if (!L->user_looked_up) {
 		if (module_cache_user(L->pamh, L->user, false, &L->user_known, &groups) != 0) {
 			module_log(L, LOG_ERR, "user %s: cannot read the user from NSS", L->user);
@@ -159,7 +168,8 @@ static void policy_diag(void *arg, const char *file, int line, const char *messa
 	module_log(L, LOG_ERR, "policy %s:%d: %s", file, line, message);
 }
 
-static int load_from_file(const char *path, struct policy **out, void *arg)
+static int load_from_file(const char *path, struct policy **out, struct policy_source_id *id,
+			  void *arg)
 {
 	struct module_login *L = arg;
 	struct policy_load_opts opts = { .diag = policy_diag, .diag_arg = L };
@@ -169,14 +179,14 @@ static int load_from_file(const char *path, struct policy **out, void *arg)
 	 * what needs the store says so later. */
 	int dirfd = module_store_quiet(L) == PAM_SUCCESS ? store_dirfd(L->store) : -1;
 
-	return policy_cache_load(path, dirfd, &opts, out) == 0 ? PAM_SUCCESS : PAM_SERVICE_ERR;
+	return policy_cache_load(path, dirfd, &opts, out, id) == 0 ? PAM_SUCCESS : PAM_SERVICE_ERR;
 }
 
 /* The policy, or the fail mode: secure denies, safe steps aside. */
 static int load_policy(struct module_login *L)
 {
 	const char *why = NULL;
-	int rv = module_cache_policy(L->pamh, L->opts.policy, &L->pol, load_from_file, L);
+	int rv = module_cache_policy(L->pamh, L->opts.policy, L->now, &L->pol, load_from_file, L);
 
 	if (rv == PAM_BUF_ERR)
 		return rv;

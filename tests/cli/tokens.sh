@@ -213,6 +213,7 @@ expect_match "$OUT" "nothing to unlock" "nothing to unlock"
 # A source lock.
 expect_status 0 "unlock a source with no state" -- $G unlock --source 203.0.113.9 --store "$S"
 src=$S/sources/$(printf '203.0.113.9' | sha256sum | cut -c1-64)
+mkdir -p -m 700 "$S/sources" # below a 0700 store, made with its first record
 printf 'garde-source 1\nsource 203.0.113.9\nfailures 20\nfirst-failure %s\nlocked-until %s\nend\n' \
 	"$now" "$((now + 3600))" | seal > "$src"
 chmod 600 "$src"

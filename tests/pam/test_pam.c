@@ -932,6 +932,75 @@ START_TEST(test_mfa_not_enrolled)
 		user_path("lock", "garde-no-such-user", lock, sizeof(lock));
 		ck_assert_msg(access(lock, F_OK) != 0, "lock file made for an unknown user");
 	}
+
+	/* enrolled by an administrator before the account exists here (a
+	 * central users file): the record makes the user known */
+	{
+		struct otp_token tok;
+		char code[OTP_CODE_BUF];
+
+		enroll("garde-test-ahead", OTP_SHA1, "12345678901234567890", 6, &tok);
+		code_now(&tok, code);
+		script_answers(&sc, code, NULL);
+		login("t-mfa", "garde-test-ahead", "10.20.1.1", &sc, &a, NULL);
+		ck_assert_int_eq(a, PAM_SUCCESS);
+		expect_no_event();
+	}
+}
+END_TEST
+
+/* The policy the process keeps between logins (a long-running service
+ * such as dovecot's auth worker) follows the file: an edit in place that
+ * keeps the size, a file renamed over it, and modes that fail the trust
+ * rules are all seen by the next login. */
+static void policy_edit_in_place(const char *from, const char *to)
+{
+	char text[8192], *at;
+	ssize_t n;
+	int fd = open(P_POLICY, O_RDWR);
+
+	ck_assert_int_ge(fd, 0);
+	n = pread(fd, text, sizeof(text) - 1, 0);
+	ck_assert_int_gt(n, 0);
+	text[n] = '\0';
+	at = strstr(text, from);
+	ck_assert_ptr_nonnull(at);
+	ck_assert_uint_eq(strlen(from), strlen(to));
+	ck_assert_int_eq(pwrite(fd, to, strlen(to), at - text), (ssize_t)strlen(to));
+	close(fd);
+}
+
+START_TEST(test_policy_kept_follows_file)
+{
+	static const char allow[] = "class = \"mail\"; action = \"allow\"";
+	static const char deny[] = "class = \"mail\"; action = \"deny\" ";
+	struct script sc;
+	int a = -1;
+
+	script_answers(&sc, NULL, NULL);
+	login("t-allow", "daemon", "203.0.113.4", &sc, &a, NULL);
+	ck_assert_int_eq(a, PAM_IGNORE);
+
+	policy_edit_in_place(allow, deny); /* same inode, same size */
+	script_answers(&sc, NULL, NULL);
+	login("t-allow", "daemon", "203.0.113.4", &sc, &a, NULL);
+	ck_assert_int_eq(a, PAM_PERM_DENIED);
+	expect_denial("policy_deny", "mail-allow");
+
+	write_policy(&DEFAULT_KNOBS); /* rewritten: allowed again */
+	script_answers(&sc, NULL, NULL);
+	login("t-allow", "daemon", "203.0.113.4", &sc, &a, NULL);
+	ck_assert_int_eq(a, PAM_IGNORE);
+
+	ck_assert_int_eq(chmod(P_POLICY, 0664), 0); /* the kept copy must not outlive trust */
+	script_answers(&sc, NULL, NULL);
+	login("t-allow", "daemon", "203.0.113.4", &sc, &a, NULL);
+	ck_assert_int_eq(a, PAM_SERVICE_ERR);
+	expect_one_event("login-denied", "failure", "policy_unavailable", NULL);
+	ck_assert_int_eq(chmod(P_POLICY, 0644), 0);
+	script_answers(&sc, NULL, NULL);
+	login("t-allow", "daemon", "203.0.113.4", &sc, &a, NULL);
+	ck_assert_int_eq(a, PAM_IGNORE);
 }
 END_TEST
 
@@ -1767,6 +1836,7 @@ static Suite *pam_suite(bool full_spool)
 	tcase_add_test(tc, test_bad_option);
 	tcase_add_loop_test(tc, test_policy_unusable, 0, 2 * POL_N);
 	tcase_add_test(tc, test_malformed_items);
+	tcase_add_test(tc, test_policy_kept_follows_file);
 	TC("rules");
 	tcase_add_test(tc, test_policy_deny);
 	tcase_add_test(tc, test_no_rule);

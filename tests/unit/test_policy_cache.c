@@ -57,7 +57,7 @@ static struct policy *load(void)
 	int dirfd = trust_opendir(dir);
 
 	ck_assert_int_ge(dirfd, 0);
-	ck_assert_int_eq(policy_cache_load(policy_path, dirfd, NULL, &pol), 0);
+	ck_assert_int_eq(policy_cache_load(policy_path, dirfd, NULL, &pol, NULL), 0);
 	close(dirfd);
 	return pol;
 }

@@ -79,9 +79,26 @@ static int count_entries(const char *dir)
 	return n;
 }
 
+/* Makes the directory of path (0700) when missing: below a 0700 store the
+ * store makes a subdirectory only when it first writes a file there. */
+static void make_parent(const char *path)
+{
+	char dir[PATH_MAX];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	ck_assert_ptr_nonnull(slash);
+	*slash = '\0';
+	ck_assert(mkdir(dir, 0700) == 0 || errno == EEXIST);
+}
+
 static void write_file(const char *path, const char *text, size_t len, mode_t mode)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+	int fd;
+
+	make_parent(path);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
 
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(write(fd, text, len), (ssize_t)len);
@@ -97,7 +114,7 @@ static void write_record(const char *path, const char *text, size_t len, mode_t 
 	ck_assert_ptr_nonnull(slot);
 	ck_assert_uint_le(len, STORE_TEXT_MAX);
 	memcpy(slot + STORE_SLOT_HDR, text, len);
-	ck_assert_int_eq(store_slot_seal(NULL, slot, 1, len), STORE_OK);
+	ck_assert_int_eq(store_slot_seal(slot, 1, len), STORE_OK);
 	write_file(path, slot, STORE_SLOT_HDR + len, mode);
 	free(slot);
 }
@@ -338,13 +355,20 @@ START_TEST(trust_refusals)
 	ck_assert_int_eq(lock_status(st, "bob"), STORE_OK);
 	store_close(st);
 
-	/* A group-writable subdirectory, then a group-writable store. */
+	/* A group-writable subdirectory: refused below a store the group can
+	 * enter, unreachable (and so not looked at) below a 0700 store. */
 	snprintf(path, sizeof(path), "%s/users", sdir);
 	ck_assert_int_eq(chmod(path, 0770), 0);
+	ck_assert_int_eq(chmod(sdir, 0750), 0);
 	ck_assert_int_eq(store_open(sdir, &st), STORE_OK);
 	ck_assert_int_eq(lock_status(st, "bob"), STORE_EMODE);
 	store_close(st);
+	ck_assert_int_eq(chmod(sdir, 0700), 0);
+	ck_assert_int_eq(store_open(sdir, &st), STORE_OK);
+	ck_assert_int_eq(lock_status(st, "bob"), STORE_OK);
+	store_close(st);
 	ck_assert_int_eq(chmod(path, 0700), 0);
+	/* Then a group-writable store. */
 	ck_assert_int_eq(chmod(sdir, 0770), 0);
 	ck_assert_int_eq(store_open(sdir, &st), STORE_EMODE);
 	ck_assert_int_eq(chmod(sdir, 0700), 0);
@@ -493,14 +517,14 @@ START_TEST(corrupt_records)
 	ck_assert_ptr_nonnull(big);
 	/* Text over STORE_TEXT_MAX: refused even when the digest matches. */
 	memset(big, 'a', 2 * STORE_RECORD_MAX + 1);
-	ck_assert_int_eq(store_slot_seal(NULL, big, 1, STORE_TEXT_MAX + 1), STORE_EINVAL);
+	ck_assert_int_eq(store_slot_seal(big, 1, STORE_TEXT_MAX + 1), STORE_EINVAL);
 	snprintf(big, STORE_SLOT_HDR, "garde-slot %020d %010u ", 1, STORE_TEXT_MAX + 1);
 	big[STORE_SLOT_HDR - 1] = '\n';
 	write_file(path, big, STORE_RECORD_MAX, 0600);
 	ck_assert_int_eq(lock_status(st, "alice"), STORE_ECORRUPT);
 	/* A file longer than two slots, even with a valid slot A. */
 	memcpy(big + STORE_SLOT_HDR, good_record, strlen(good_record));
-	ck_assert_int_eq(store_slot_seal(NULL, big, 1, strlen(good_record)), STORE_OK);
+	ck_assert_int_eq(store_slot_seal(big, 1, strlen(good_record)), STORE_OK);
 	write_file(path, big, 2 * STORE_RECORD_MAX, 0600);
 	ck_assert_int_eq(lock_status(st, "alice"), STORE_OK);
 	write_file(path, big, 2 * STORE_RECORD_MAX + 1, 0600);
@@ -1081,11 +1105,23 @@ START_TEST(peek_creates_nothing)
 	store_close(st);
 	snprintf(path, sizeof(path), "%s/sources", sdir);
 	ck_assert_int_eq(chmod(path, 0730), 0);
+	ck_assert_int_eq(chmod(sdir, 0755), 0);
 	ck_assert_int_eq(store_open(sdir, &st), STORE_OK);
 	ck_assert_int_eq(store_peek_source(st, "203.0.113.9", &slot), STORE_EMODE);
 	ck_assert_int_eq(store_peek_source(st, "198.51.100.1", &slot), STORE_EMODE);
 	store_close(st);
+	ck_assert_int_eq(chmod(sdir, 0700), 0);
 	ck_assert_int_eq(chmod(path, 0700), 0);
+	/* A symlinked subdirectory is refused by a peek below a 0700 store
+	 * too (openat2 resolves no link anywhere). */
+	snprintf(other, sizeof(other), "%s/sources-moved", sdir);
+	ck_assert_int_eq(rename(path, other), 0);
+	ck_assert_int_eq(symlink("sources-moved", path), 0);
+	ck_assert_int_eq(store_open(sdir, &st), STORE_OK);
+	ck_assert_int_eq(store_peek_source(st, "203.0.113.9", &slot), STORE_ESYMLINK);
+	store_close(st);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(rename(other, path), 0);
 	ck_assert_int_eq(count_tree(), n);
 }
 END_TEST
