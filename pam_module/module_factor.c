@@ -136,15 +136,17 @@ static unsigned remember_seconds(const struct module_login *L)
 	return L->dec.rule != NULL && L->dec.rule->remember ? L->pol->mfa.remember : 0;
 }
 
-static void on_success(struct module_login *L, struct store_record *rec, uint64_t matched)
+/* matched: the step (TOTP) or counter (HOTP) the code matched, or NULL for
+ * a scratch code, which leaves the token's state alone. */
+static void on_success(struct module_login *L, struct store_record *rec, const uint64_t *matched)
 {
 	struct lockout_slot *slot;
 	bool changed;
 
-	if (rec->token.kind == OTP_TOTP)
-		rec->last_step = matched;
-	else
-		rec->token.counter = matched + 1;
+	if (matched != NULL && rec->token.kind == OTP_TOTP)
+		rec->last_step = *matched;
+	else if (matched != NULL)
+		rec->token.counter = *matched + 1;
 	rec->last_success = L->now;
 	slot = store_zone_slot(rec, L->dec.zone, &L->pol->lockout_user, L->now);
 	if (slot != NULL)
@@ -152,7 +154,20 @@ static void on_success(struct module_login *L, struct store_record *rec, uint64_
 	store_history_add(rec, &L->ctx.source, &L->pol->history, L->now, &changed);
 	if (remember_seconds(L) > 0 && L->ctx.source.kind != SOURCE_UNKNOWN)
 		store_remember_add_factor(rec, L->source_text, L->dec.class_name,
-					  L->now + (int64_t)remember_seconds(L), L->now, matched);
+					  L->now + (int64_t)remember_seconds(L), L->now,
+					  matched != NULL ? *matched : 0);
+}
+
+/* A reply that is not a code of the token's length may be one of the
+ * scratch (emergency) codes imported with the token: each works once. */
+static bool scratch_used(struct module_login *L, struct store_record *rec,
+			 const struct factor_code *code)
+{
+	if (rec->scratch.n == 0 || store_scratch_use(rec, code->text, code->len) != STORE_OK)
+		return false;
+	module_log(L, LOG_NOTICE, "user %s: scratch code accepted, %zu left", L->user,
+		   rec->scratch.n);
+	return true;
 }
 
 /* Verifies under the user's lock. Returns PAM_SUCCESS, or a PAM failure
@@ -201,7 +216,10 @@ static int verify_locked(struct module_login *L, const struct factor_code *code,
 	otp = otp_verify(&rec->token, code->text, code->len, L->now, L->pol->mfa.window_past,
 			 L->pol->mfa.window_future, rec->last_step, &matched);
 	if (otp == OTP_OK) {
-		on_success(L, rec, matched);
+		on_success(L, rec, &matched);
+		rv = PAM_SUCCESS;
+	} else if (otp == OTP_EFORMAT && scratch_used(L, rec, code)) {
+		on_success(L, rec, NULL);
 		rv = PAM_SUCCESS;
 	} else {
 		*reason = otp == OTP_EREPLAY ? "mfa_replay" : "mfa_invalid";
@@ -249,7 +267,7 @@ static bool remembered_code(struct module_login *L, const struct factor_code *co
 	otp = otp_verify(&rec->token, code->text, code->len, L->now, L->pol->mfa.window_past,
 			 L->pol->mfa.window_future, rec->last_step, &matched);
 	if (otp == OTP_OK) {
-		on_success(L, rec, matched);
+		on_success(L, rec, &matched);
 		hit = store_commit(h) == STORE_OK;
 		if (hit)
 			module_factor_mark(L);

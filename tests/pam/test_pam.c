@@ -1004,6 +1004,50 @@ START_TEST(test_policy_kept_follows_file)
 }
 END_TEST
 
+/* Scratch (emergency) codes imported with a token: an answer of another
+ * length than the token's codes is tried against them, each works once, and
+ * a wrong one counts as a failure like a wrong code. */
+START_TEST(test_mfa_scratch_codes)
+{
+	static const char *const codes[] = { "11112222", "33334444" };
+	struct otp_token tok = { .kind = OTP_TOTP, .algo = OTP_SHA1, .digits = 6, .step = 30 };
+	struct store_scratch sc;
+	struct store *st = NULL;
+	struct script s;
+	int a = -1;
+
+	tok.secret_len = 20;
+	memcpy(tok.secret, "12345678901234567890", 20);
+	ck_assert_int_eq(store_scratch_prepare(&sc, codes, 2), STORE_OK);
+	ck_assert_int_eq(store_open(P_STORE, &st), STORE_OK);
+	ck_assert_int_eq(store_enroll_with(st, "root", &tok, &sc, true, false, time(NULL)),
+			 STORE_OK);
+	store_close(st);
+
+	script_answers(&s, "11112222", NULL);
+	login("t-mfa", "root", "10.20.1.1", &s, &a, NULL);
+	ck_assert_int_eq(a, PAM_SUCCESS);
+	expect_no_event();
+	script_answers(&s, "11112222", NULL); /* used up */
+	login("t-mfa", "root", "10.20.1.1", &s, &a, NULL);
+	ck_assert_int_eq(a, PAM_AUTH_ERR);
+	expect_denial("mfa_invalid", "admin-mfa");
+	ck_assert_uint_eq(user_failures("root", "lan", NULL), 1);
+	script_answers(&s, "33334444", NULL);
+	login("t-mfa", "root", "10.20.1.1", &s, &a, NULL);
+	ck_assert_int_eq(a, PAM_SUCCESS);
+	ck_assert_uint_eq(user_failures("root", "lan", NULL), 0);
+	{
+		char code[OTP_CODE_BUF];
+
+		code_now(&tok, code); /* the token still works, its state untouched */
+		script_answers(&s, code, NULL);
+		login("t-mfa", "root", "10.20.1.1", &s, &a, NULL);
+		ck_assert_int_eq(a, PAM_SUCCESS);
+	}
+}
+END_TEST
+
 /* --- RFC 6238 secrets, 8 digits, oathtool's code through the module --- */
 
 static void oathtool_code(const char *algo, const char *secret, char out[OTP_CODE_BUF])
@@ -1847,6 +1891,7 @@ static Suite *pam_suite(bool full_spool)
 	tcase_add_test(tc, test_mfa_prompt);
 	tcase_add_test(tc, test_mfa_missing_answers);
 	tcase_add_test(tc, test_mfa_not_enrolled);
+	tcase_add_test(tc, test_mfa_scratch_codes);
 	tcase_add_test(tc, test_rfc6238_vectors);
 	tcase_add_test(tc, test_mfa_suffix);
 	tcase_add_test(tc, test_account_phase);
