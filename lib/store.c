@@ -36,13 +36,22 @@ static const char *const store_dir_names[STORE_N_DIRS] = { "users", "sources", "
  * made), nobody else can even reach a subdirectory, let alone change it:
  * checking them would cost a path lookup per login for nothing. They are
  * then made when a file is first created in them (store_subdir_make). */
+enum store_kind { STORE_KIND_USER, STORE_KIND_SOURCE };
+
+/* The last name hashed per kind (user, source): a login looks its user and
+ * its source up twice, before the prompt and under the lock. */
+struct store_hashed {
+	size_t len; /* 0: none yet */
+	char name[STORE_USER_MAX + 1];
+	char hex[STORE_HASH_HEX];
+};
+
 struct store {
 	int root_fd;
 	bool private_root; /* the root's mode gives group and other nothing */
 	unsigned checked;  /* bit per subdirectory that passed the trust rules */
+	struct store_hashed hashed[2]; /* by enum store_kind */
 };
-
-enum store_kind { STORE_KIND_USER, STORE_KIND_SOURCE };
 
 struct store_handle {
 	struct store *st;
@@ -119,15 +128,27 @@ static void store_hex(const uint8_t md[32], char hex[STORE_HASH_HEX])
 	hex[64] = '\0';
 }
 
-/* Returns STORE_OK, or an error when the digest cannot be computed. */
-static int store_hash_name(const char *name, size_t len, char hex[STORE_HASH_HEX])
+/* The file name of a user or source name (len <= STORE_USER_MAX bytes).
+ * Returns STORE_OK, or an error when the digest cannot be computed. */
+static int store_hash_name(struct store *st, enum store_kind kind, const char *name, size_t len,
+			   char hex[STORE_HASH_HEX])
 {
+	struct store_hashed *last = &st->hashed[kind];
 	uint8_t md[32];
-	int rv = store_sha256(name, len, NULL, 0, md);
+	int rv;
 
-	if (rv == STORE_OK)
-		store_hex(md, hex);
-	return rv;
+	if (last->len == len && memcmp(last->name, name, len) == 0) {
+		memcpy(hex, last->hex, STORE_HASH_HEX);
+		return STORE_OK;
+	}
+	rv = store_sha256(name, len, NULL, 0, md);
+	if (rv != STORE_OK)
+		return rv;
+	store_hex(md, hex);
+	memcpy(last->name, name, len);
+	memcpy(last->hex, hex, STORE_HASH_HEX);
+	last->len = len;
+	return STORE_OK;
 }
 
 void store_name_hash(const char *name, size_t len, char hex[STORE_HASH_HEX])
@@ -164,6 +185,7 @@ int store_open(const char *dir, struct store **out)
 	st->root_fd = fd;
 	st->private_root = (sb.st_mode & 077) == 0;
 	st->checked = 0;
+	st->hashed[STORE_KIND_USER].len = st->hashed[STORE_KIND_SOURCE].len = 0;
 	fd = -1;
 	*out = st;
 	rv = STORE_OK;
@@ -246,10 +268,22 @@ static int store_create_at(struct store *st, enum store_dir_id id, const char *p
 	return fd;
 }
 
+/* "DIR/" prefix name suffix: at most "sources/" "." 64 hex ".tmp" and a NUL
+ * (every caller's pieces are constants and a hash). Built by hand: the
+ * formatted version cost a visible share of a login. */
 static void store_path(char out[STORE_PATH_MAX], enum store_dir_id id, const char *prefix,
 		       const char *name, const char *suffix)
 {
-	snprintf(out, STORE_PATH_MAX, "%s/%s%s%s", store_dir_names[id], prefix, name, suffix);
+	const char *parts[] = { store_dir_names[id], "/", prefix, name, suffix };
+	size_t used = 0;
+
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		size_t n = strnlen(parts[i], STORE_PATH_MAX - 1 - used);
+
+		memcpy(out + used, parts[i], n);
+		used += n;
+	}
+	out[used] = '\0';
 }
 
 static int store_fsync_subdir(struct store *st, enum store_dir_id id)
@@ -465,7 +499,7 @@ static int store_lock_user_mode(struct store *st, const char *user, bool replace
 	rv = store_handle_new(st, STORE_KIND_USER, &h);
 	if (rv != STORE_OK)
 		goto out;
-	rv = store_hash_name(user, ulen, h->hash);
+	rv = store_hash_name(st, STORE_KIND_USER, user, ulen, h->hash);
 	if (rv != STORE_OK)
 		goto out;
 	rv = store_subdir(st, STORE_DIR_USERS, true);
@@ -524,7 +558,7 @@ int store_lock_source(struct store *st, const char *source_text, struct store_ha
 	rv = store_handle_new(st, STORE_KIND_SOURCE, &h);
 	if (rv != STORE_OK)
 		goto out;
-	rv = store_hash_name(source_text, slen, h->hash);
+	rv = store_hash_name(st, STORE_KIND_SOURCE, source_text, slen, h->hash);
 	if (rv != STORE_OK)
 		goto out;
 	memcpy(h->source_text, source_text, slen + 1);
@@ -569,7 +603,7 @@ int store_peek_user(struct store *st, const char *user, struct store_record *out
 	rv = store_user_name_ok(user, &ulen);
 	if (rv != STORE_OK)
 		return rv;
-	rv = store_hash_name(user, ulen, hash);
+	rv = store_hash_name(st, STORE_KIND_USER, user, ulen, hash);
 	if (rv == STORE_OK)
 		rv = store_open_peek(st, STORE_DIR_USERS, hash, &fd, &sb);
 	if (rv != STORE_OK)
@@ -598,7 +632,7 @@ int store_peek_source(struct store *st, const char *source_text, struct lockout_
 	slen = strnlen(source_text, STORE_SOURCE_MAX + 1);
 	if (slen == 0 || slen > STORE_SOURCE_MAX)
 		return STORE_EINVAL;
-	rv = store_hash_name(source_text, slen, hash);
+	rv = store_hash_name(st, STORE_KIND_SOURCE, source_text, slen, hash);
 	if (rv == STORE_OK)
 		rv = store_open_peek(st, STORE_DIR_SOURCES, hash, &fd, &sb);
 	if (rv != STORE_OK)

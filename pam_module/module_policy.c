@@ -35,6 +35,25 @@ struct module_policy {
 
 static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct module_policy *kept; /* holds one reference */
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+/* A service that forks (sshd, per connection) while another of its threads
+ * holds kept_lock would leave the child a lock nobody will release: fork
+ * waits for the lock instead, which is held for a few instructions only. */
+static void kept_lock_take(void)
+{
+	pthread_mutex_lock(&kept_lock);
+}
+
+static void kept_lock_give(void)
+{
+	pthread_mutex_unlock(&kept_lock);
+}
+
+static void atfork_register(void)
+{
+	pthread_atfork(kept_lock_take, kept_lock_give, kept_lock_give);
+}
 
 static void policy_unref_locked(struct module_policy *mp, struct module_policy **to_free)
 {
@@ -56,9 +75,9 @@ void module_policy_release(struct module_policy *mp)
 
 	if (mp == NULL)
 		return;
-	pthread_mutex_lock(&kept_lock);
+	kept_lock_take();
 	policy_unref_locked(mp, &dead);
-	pthread_mutex_unlock(&kept_lock);
+	kept_lock_give();
 	policy_destroy(dead);
 }
 
@@ -82,14 +101,14 @@ static struct module_policy *kept_if_current(const char *path, int64_t now)
 	if (trust_stat(path, &st) != TRUST_OK)
 		return NULL; /* the load that follows says why */
 	policy_source_id_of(&st, &id);
-	pthread_mutex_lock(&kept_lock);
+	kept_lock_take();
 	if (kept != NULL && strcmp(kept->path, path) == 0 &&
 	    memcmp(&kept->id, &id, sizeof(id)) == 0 && now >= kept->loaded_at &&
 	    now - kept->loaded_at < MODULE_POLICY_MAX_AGE) {
 		mp = kept;
 		mp->refs++;
 	}
-	pthread_mutex_unlock(&kept_lock);
+	kept_lock_give();
 	return mp;
 }
 
@@ -98,9 +117,11 @@ int module_policy_load(const char *path, int64_t now, struct module_policy **out
 				   struct policy_source_id *id, void *arg),
 		       void *arg)
 {
-	struct module_policy *mp = kept_if_current(path, now), *dead = NULL;
+	struct module_policy *mp, *dead = NULL;
 	int rv;
 
+	pthread_once(&atfork_once, atfork_register);
+	mp = kept_if_current(path, now);
 	if (mp != NULL) {
 		*out = mp;
 		return PAM_SUCCESS;
@@ -117,11 +138,11 @@ int module_policy_load(const char *path, int64_t now, struct module_policy **out
 	}
 	mp->loaded_at = now;
 	mp->refs = 2; /* the caller's, and kept's */
-	pthread_mutex_lock(&kept_lock);
+	kept_lock_take();
 	if (kept != NULL)
 		policy_unref_locked(kept, &dead);
 	kept = mp;
-	pthread_mutex_unlock(&kept_lock);
+	kept_lock_give();
 	policy_destroy(dead);
 	*out = mp;
 	return PAM_SUCCESS;

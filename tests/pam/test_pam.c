@@ -52,6 +52,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <limits.h>
 #include <pwd.h>
 #include <sched.h>
@@ -953,11 +954,11 @@ END_TEST
  * such as dovecot's auth worker) follows the file: an edit in place that
  * keeps the size, a file renamed over it, and modes that fail the trust
  * rules are all seen by the next login. */
-static void policy_edit_in_place(const char *from, const char *to)
+static void policy_edit_in_place(const char *path, const char *from, const char *to)
 {
 	char text[8192], *at;
 	ssize_t n;
-	int fd = open(P_POLICY, O_RDWR);
+	int fd = open(path, O_RDWR);
 
 	ck_assert_int_ge(fd, 0);
 	n = pread(fd, text, sizeof(text) - 1, 0);
@@ -981,7 +982,7 @@ START_TEST(test_policy_kept_follows_file)
 	login("t-allow", "daemon", "203.0.113.4", &sc, &a, NULL);
 	ck_assert_int_eq(a, PAM_IGNORE);
 
-	policy_edit_in_place(allow, deny); /* same inode, same size */
+	policy_edit_in_place(P_POLICY, allow, deny); /* same inode, same size */
 	script_answers(&sc, NULL, NULL);
 	login("t-allow", "daemon", "203.0.113.4", &sc, &a, NULL);
 	ck_assert_int_eq(a, PAM_PERM_DENIED);
@@ -1045,6 +1046,81 @@ START_TEST(test_mfa_scratch_codes)
 		login("t-mfa", "root", "10.20.1.1", &s, &a, NULL);
 		ck_assert_int_eq(a, PAM_SUCCESS);
 	}
+}
+END_TEST
+
+/* Threads of one process logging in while the policy is replaced under
+ * them (a threaded service): every login gets one of the two policies,
+ * whole, and the kept copies are shared and freed without a crash. */
+struct kept_worker {
+	volatile const bool *stop;
+	unsigned allowed, denied, other;
+};
+
+static void *kept_worker_run(void *arg)
+{
+	struct kept_worker *w = arg;
+	struct script sc;
+	struct pam_conv conv = { conv_fn, &sc };
+
+	script_answers(&sc, NULL, NULL);
+	while (!*w->stop) {
+		pam_handle_t *pamh = NULL;
+		int rv = PAM_SYSTEM_ERR;
+
+		if (pam_start_confdir("t-allow", "daemon", &conv, P_CONF, &pamh) == PAM_SUCCESS &&
+		    pam_set_item(pamh, PAM_RHOST, "203.0.113.4") == PAM_SUCCESS)
+			rv = probe(pamh, false);
+		if (pamh != NULL)
+			pam_end(pamh, rv);
+		if (rv == PAM_IGNORE)
+			w->allowed++;
+		else if (rv == PAM_PERM_DENIED)
+			w->denied++;
+		else
+			w->other++;
+	}
+	return NULL;
+}
+
+START_TEST(test_policy_kept_threads)
+{
+	static const char allow[] = "class = \"mail\"; action = \"allow\"";
+	static const char deny[] = "class = \"mail\"; action = \"deny\" ";
+	char tmp[PATH_MAX + 64], version[2][PATH_MAX + 64], cmd[4 * PATH_MAX];
+	struct kept_worker w[4];
+	pthread_t tid[4];
+	volatile bool stop = false;
+	unsigned allowed = 0, denied = 0;
+
+	/* Two versions, each swapped in with rename (a new file every time). */
+	snprintf(tmp, sizeof(tmp), "%s/policy.tmp", T);
+	for (int v = 0; v < 2; v++) {
+		snprintf(version[v], sizeof(version[v]), "%s/policy.%d", T, v);
+		snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", P_POLICY, version[v]);
+		ck_assert_int_eq(system(cmd), 0);
+	}
+	policy_edit_in_place(version[1], allow, deny);
+	for (int i = 0; i < 4; i++) {
+		w[i] = (struct kept_worker){ &stop, 0, 0, 0 };
+		ck_assert_int_eq(pthread_create(&tid[i], NULL, kept_worker_run, &w[i]), 0);
+	}
+	for (int round = 0; round < 40; round++) {
+		snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", version[round % 2], tmp);
+		ck_assert_int_eq(system(cmd), 0);
+		ck_assert_int_eq(rename(tmp, P_POLICY), 0);
+		usleep(5000);
+	}
+	stop = true;
+	for (int i = 0; i < 4; i++) {
+		ck_assert_int_eq(pthread_join(tid[i], NULL), 0);
+		ck_assert_msg(w[i].other == 0, "thread %d: %u logins neither allowed nor denied", i,
+			      w[i].other);
+		allowed += w[i].allowed;
+		denied += w[i].denied;
+	}
+	ck_assert_uint_gt(allowed, 0);
+	ck_assert_uint_gt(denied, 0);
 }
 END_TEST
 
@@ -1881,6 +1957,7 @@ static Suite *pam_suite(bool full_spool)
 	tcase_add_loop_test(tc, test_policy_unusable, 0, 2 * POL_N);
 	tcase_add_test(tc, test_malformed_items);
 	tcase_add_test(tc, test_policy_kept_follows_file);
+	tcase_add_test(tc, test_policy_kept_threads);
 	TC("rules");
 	tcase_add_test(tc, test_policy_deny);
 	tcase_add_test(tc, test_no_rule);
