@@ -30,6 +30,7 @@
  * (written before it existed, or when it is 0) has factor 0; an app
  * password's LAST_SOURCE and LABEL are "-" when empty (a label of exactly
  * "-" is refused when it is made). */
+#define _GNU_SOURCE /* explicit_bzero */
 #include "hex.h"
 #include "store.h"
 
@@ -405,8 +406,9 @@ static int store_walk(const char *text, size_t len, const char *magic, store_lin
 	rv = ended ? STORE_OK : STORE_ECORRUPT;
 out:
 	if (work != NULL) {
-		/* The copy holds the secret. */
-		OPENSSL_cleanse(work, len + 1);
+		/* The copy holds the secret (explicit_bzero: OPENSSL_cleanse
+		 * goes a byte at a time, on every login). */
+		explicit_bzero(work, len + 1);
 		free(work);
 	}
 	return rv;
