@@ -523,6 +523,9 @@ static int store_lock_user_mode(struct store *st, const char *user, bool replace
 		}
 	} else if (rv == STORE_ENOENT) {
 		rv = STORE_OK;
+	} else if (replace_bad && rv == STORE_ECORRUPT) {
+		h->exists = true; /* larger than two slots: replaced or deleted by name */
+		rv = STORE_OK;
 	}
 	if (rv != STORE_OK)
 		goto out;

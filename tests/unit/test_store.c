@@ -529,6 +529,16 @@ START_TEST(corrupt_records)
 	ck_assert_int_eq(lock_status(st, "alice"), STORE_OK);
 	write_file(path, big, 2 * STORE_RECORD_MAX + 1, 0600);
 	ck_assert_int_eq(lock_status(st, "alice"), STORE_ECORRUPT);
+	/* ... which remove and enroll --force get rid of like any corrupt one. */
+	ck_assert_int_eq(store_remove(st, "alice"), STORE_OK);
+	ck_assert_int_eq(lock_status(st, "alice"), STORE_OK);
+	write_file(path, big, 2 * STORE_RECORD_MAX + 1, 0600);
+	{
+		struct otp_token t = totp_token();
+		ck_assert_int_eq(store_enroll(st, "alice", &t, false, 1), STORE_ECORRUPT);
+		ck_assert_int_eq(store_enroll(st, "alice", &t, true, 1), STORE_OK);
+		ck_assert_int_eq(lock_status(st, "alice"), STORE_OK);
+	}
 	free(big);
 	/* A corrupt record is only replaced by enroll with force. */
 	write_record(path, "garbage\n", 8, 0600);
