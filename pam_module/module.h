@@ -36,7 +36,7 @@ struct module_login {
 	const char *rhost;
 	char source_text[64]; /* source_format() of the source */
 	bool user_looked_up;  /* user_known is set (module_user_known) */
-	bool user_known;      /* NSS knows the user: only then is a lock file made for them */
+	bool user_known;      /* what NSS said of the user (module_user_known also counts a record) */
 	const struct policy *pol; /* held by the transaction cache (module_cache.c) */
 	struct login_ctx ctx;
 	struct decision dec;
