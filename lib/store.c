@@ -591,60 +591,55 @@ out:
 	return rv;
 }
 
-int store_peek_user(struct store *st, const char *user, struct store_record *out)
+/* A peek of the record of name (len bytes, already checked) in dir: the
+ * parse of its newest valid slot, read without the lock. */
+static int store_peek(struct store *st, enum store_kind kind, enum store_dir_id dir,
+		      const char *name, size_t len, store_parse_fn parse, void *arg)
 {
 	char hash[STORE_HASH_HEX];
-	struct store_user_parse up;
 	struct stat sb;
-	size_t ulen;
 	unsigned which;
 	uint64_t seq;
-	int fd = -1, rv;
+	int fd = -1;
+	int rv = store_hash_name(st, kind, name, len, hash);
+
+	if (rv == STORE_OK)
+		rv = store_open_peek(st, dir, hash, &fd, &sb);
+	if (rv != STORE_OK)
+		return rv;
+	rv = store_slot_read(fd, sb.st_size, STORE_PEEK_TRIES, parse, arg, &which, &seq);
+	close(fd);
+	return rv;
+}
+
+int store_peek_user(struct store *st, const char *user, struct store_record *out)
+{
+	struct store_user_parse up = { user, out };
+	size_t ulen;
+	int rv;
 
 	if (st == NULL || user == NULL || out == NULL)
 		return STORE_EINVAL;
 	rv = store_user_name_ok(user, &ulen);
 	if (rv != STORE_OK)
 		return rv;
-	rv = store_hash_name(st, STORE_KIND_USER, user, ulen, hash);
-	if (rv == STORE_OK)
-		rv = store_open_peek(st, STORE_DIR_USERS, hash, &fd, &sb);
-	if (rv != STORE_OK)
-		return rv;
-	up.user = user;
-	up.rec = out;
-	rv = store_slot_read(fd, sb.st_size, STORE_PEEK_TRIES, store_parse_user, &up,
-			     &which, &seq);
-	close(fd);
-	return rv;
+	return store_peek(st, STORE_KIND_USER, STORE_DIR_USERS, user, ulen, store_parse_user, &up);
 }
 
 int store_peek_source(struct store *st, const char *source_text, struct lockout_slot *out)
 {
-	char hash[STORE_HASH_HEX];
-	struct store_source_parse sp;
 	struct lockout_slot slot;
-	struct stat sb;
+	struct store_source_parse sp = { source_text, &slot };
 	size_t slen;
-	unsigned which;
-	uint64_t seq;
-	int fd = -1, rv;
+	int rv;
 
 	if (st == NULL || source_text == NULL || out == NULL)
 		return STORE_EINVAL;
 	slen = strnlen(source_text, STORE_SOURCE_MAX + 1);
 	if (slen == 0 || slen > STORE_SOURCE_MAX)
 		return STORE_EINVAL;
-	rv = store_hash_name(st, STORE_KIND_SOURCE, source_text, slen, hash);
-	if (rv == STORE_OK)
-		rv = store_open_peek(st, STORE_DIR_SOURCES, hash, &fd, &sb);
-	if (rv != STORE_OK)
-		return rv;
-	sp.source_text = source_text;
-	sp.slot = &slot;
-	rv = store_slot_read(fd, sb.st_size, STORE_PEEK_TRIES, store_parse_source, &sp,
-			     &which, &seq);
-	close(fd);
+	rv = store_peek(st, STORE_KIND_SOURCE, STORE_DIR_SOURCES, source_text, slen,
+			store_parse_source, &sp);
 	if (rv == STORE_OK)
 		*out = slot;
 	return rv;

@@ -2,7 +2,8 @@
  * their locks, and trusted, atomic file access.
  *
  * Layout under the store directory DIR (created 0700 if missing; DIR and
- * every subdirectory must pass the DESIGN.md trust rules):
+ * every subdirectory must pass the DESIGN.md trust rules, subdirectories
+ * only when others may enter DIR: see struct store in store.c):
  *
  *   DIR/users/<H>          the record of the user whose name hashes to H
  *   DIR/lock/<H>           that user's lock file (flock; never removed)
