@@ -51,13 +51,19 @@ struct store {
 	bool private_root; /* the root's mode gives group and other nothing */
 	unsigned checked;  /* bit per subdirectory that passed the trust rules */
 	struct store_hashed hashed[2]; /* by enum store_kind */
+	/* The user record the last peek opened (read-write when it could), for
+	 * store_lock_user: a login then locks the very file it peeked at,
+	 * without opening it again. -1: none. */
+	int kept_fd;
+	char kept_hash[STORE_HASH_HEX];
 };
 
 struct store_handle {
 	struct store *st;
 	enum store_kind kind;
-	int lock_fd;
-	int rec_fd;            /* the record, open read-write; -1 when there is none */
+	int lock_fd;           /* a stripe lock: a source's, or a user's while its record is made */
+	int rec_fd;            /* the record, open read-write; -1 when there is none. A
+				* user's record is flock()ed: it is the user's lock */
 	bool exists;
 	unsigned slot;         /* the slot the record was read from / last written to */
 	uint64_t seq;          /* its sequence number */
@@ -75,6 +81,10 @@ struct store_handle {
  * can be torn by a commit in progress, and a reader that sees one slot torn
  * and then the other (two commits back to back) is rare but possible. */
 #define STORE_PEEK_TRIES 3
+
+/* A user's record replaced this many times in a row while a login waited
+ * for its lock is refused (STORE_EIO) rather than waited for forever. */
+#define STORE_LOCK_TRIES 16
 
 const char *store_strerror(int err)
 {
@@ -186,6 +196,7 @@ int store_open(const char *dir, struct store **out)
 	st->private_root = (sb.st_mode & 077) == 0;
 	st->checked = 0;
 	st->hashed[STORE_KIND_USER].len = st->hashed[STORE_KIND_SOURCE].len = 0;
+	st->kept_fd = -1;
 	fd = -1;
 	*out = st;
 	rv = STORE_OK;
@@ -204,6 +215,8 @@ void store_close(struct store *st)
 {
 	if (st == NULL)
 		return;
+	if (st->kept_fd >= 0)
+		close(st->kept_fd);
 	close(st->root_fd);
 	free(st);
 }
@@ -298,9 +311,18 @@ static int store_fsync_subdir(struct store *st, enum store_dir_id id)
 	return rv;
 }
 
-/* Opens (creating 0600) and flock()s a lock file. Blocking: the holders are
- * other logins doing a few microseconds of work, and a holder that dies
- * releases the lock with its last fd. */
+/* flock(LOCK_EX), blocking: the holders are other logins doing a few
+ * microseconds of work, and a holder that dies releases the lock with its
+ * last fd. */
+static int store_flock(int fd)
+{
+	while (flock(fd, LOCK_EX) != 0)
+		if (errno != EINTR)
+			return STORE_EIO;
+	return STORE_OK;
+}
+
+/* Opens (creating 0600) and flock()s a stripe lock file. */
 static int store_take_lock(struct store *st, const char *name, int *lock_fd)
 {
 	char path[STORE_PATH_MAX];
@@ -314,42 +336,60 @@ static int store_take_lock(struct store *st, const char *name, int *lock_fd)
 	if (fd < 0)
 		return errno == ELOOP ? STORE_ESYMLINK : STORE_EIO;
 	rv = store_from_trust(trust_check_fd(fd, 0));
-	if (rv != STORE_OK)
-		goto out;
-	while (flock(fd, LOCK_EX) != 0) {
-		if (errno != EINTR) {
-			rv = STORE_EIO;
-			goto out;
-		}
+	if (rv == STORE_OK)
+		rv = store_flock(fd);
+	if (rv != STORE_OK) {
+		close(fd);
+		return rv;
 	}
 	*lock_fd = fd;
-	fd = -1;
-out:
-	if (fd >= 0)
-		close(fd);
+	return STORE_OK;
+}
+
+/* The stripe lock "<prefix>-<first 3 hex digits of hash>": 4096 lock files
+ * in all, whatever the number of names (one per IPv6 address would let an
+ * attacker fill the disk with them). */
+static int store_take_stripe(struct store *st, const char *prefix, const char *hash,
+			     int *lock_fd)
+{
+	char name[16];
+
+	snprintf(name, sizeof(name), "%s-%.3s", prefix, hash);
+	return store_take_lock(st, name, lock_fd);
+}
+
+/* The error of an open of a record that failed with errno. */
+static int store_open_error(int err)
+{
+	switch (err) {
+	case ENOENT: return STORE_ENOENT;
+	case ELOOP: return STORE_ESYMLINK;
+	case EISDIR: return STORE_ETYPE;
+	case ENOMEM: return STORE_ENOMEM;
+	default: return STORE_EIO;
+	}
+}
+
+/* Checks an open record: a regular file of the trust rules, not larger
+ * than two slots. *sb is its fstat. */
+static int store_check_record(int fd, struct stat *sb)
+{
+	int rv = fstat(fd, sb) == 0 ? store_check_stat(sb, false) : STORE_EIO;
+
+	if (rv == STORE_OK && sb->st_size > (off_t)(2 * STORE_RECORD_MAX))
+		rv = STORE_ECORRUPT;
 	return rv;
 }
 
-/* Opens a record file and checks it: read-write under the lock, read-only
- * for a peek. O_NONBLOCK: a FIFO planted there must not hang a login. */
-/* Checks a record just opened (fd, or -1 with errno set): a regular file
- * of the trust rules, not larger than two slots. */
-static int store_check_record(int fd, int *fd_out, struct stat *sb)
+/* Checks the record just opened as fd (or -1 with errno set) and hands it
+ * to *fd_out; closes it when it is refused. */
+static int store_accept_record(int fd, int *fd_out, struct stat *sb)
 {
 	int rv;
 
-	if (fd < 0) {
-		switch (errno) {
-		case ENOENT: return STORE_ENOENT;
-		case ELOOP: return STORE_ESYMLINK;
-		case EISDIR: return STORE_ETYPE;
-		case ENOMEM: return STORE_ENOMEM;
-		default: return STORE_EIO;
-		}
-	}
-	rv = fstat(fd, sb) == 0 ? store_check_stat(sb, false) : STORE_EIO;
-	if (rv == STORE_OK && sb->st_size > (off_t)(2 * STORE_RECORD_MAX))
-		rv = STORE_ECORRUPT;
+	if (fd < 0)
+		return store_open_error(errno);
+	rv = store_check_record(fd, sb);
 	if (rv != STORE_OK) {
 		close(fd);
 		return rv;
@@ -358,44 +398,103 @@ static int store_check_record(int fd, int *fd_out, struct stat *sb)
 	return STORE_OK;
 }
 
-/* Opens a record file and checks it: read-write under the lock, read-only
- * for a peek. O_NONBLOCK: a FIFO planted there must not hang a login. */
-static int store_open_record(struct store *st, enum store_dir_id id, const char *hash,
-			     bool write, int *fd_out, struct stat *sb)
+/* openat of a record file. O_NONBLOCK: a FIFO planted there must not hang
+ * a login. */
+static int store_openat_record(struct store *st, enum store_dir_id id, const char *hash,
+			       int flags)
 {
 	char path[STORE_PATH_MAX];
 
 	store_path(path, id, "", hash, "");
-	return store_check_record(openat(st->root_fd, path,
-					 (write ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC |
-						 O_NONBLOCK),
-				  fd_out, sb);
+	return openat(st->root_fd, path, flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+}
+
+/* Opens a record file and checks it: read-write under the lock, read-only
+ * for a peek. */
+static int store_open_record(struct store *st, enum store_dir_id id, const char *hash,
+			     bool write, int *fd_out, struct stat *sb)
+{
+	return store_accept_record(store_openat_record(st, id, hash, write ? O_RDWR : O_RDONLY),
+				   fd_out, sb);
 }
 
 /* Below a private root (struct store) a peek opens its record with one
  * openat2: RESOLVE_NO_SYMLINKS refuses a symbolic link anywhere on
  * "users/H" (which only the owner could have put there), and the record
  * itself is checked as always. Kernels without openat2 (before 5.6, or a
- * seccomp filter refusing it) and other roots take the checked path. */
+ * seccomp filter refusing it) and other roots take the checked path.
+ * A user's record is opened read-write when it can be, to be kept for the
+ * lock (struct store): a store on a read-only file system can still be
+ * peeked at. */
 static int store_open_peek(struct store *st, enum store_dir_id id, const char *hash, int *fd_out,
 			   struct stat *sb)
 {
 	struct open_how how = {
-		.flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK,
+		.flags = O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK,
 		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH,
 	};
+	int mode = id == STORE_DIR_USERS ? O_RDWR : O_RDONLY;
 	char path[STORE_PATH_MAX];
-	long fd;
+	long fd = -1;
 	int rv;
 
-	if (st->private_root) {
-		store_path(path, id, "", hash, "");
-		fd = syscall(SYS_openat2, st->root_fd, path, &how, sizeof(how));
-		if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
-			return store_check_record((int)fd, fd_out, sb);
+	store_path(path, id, "", hash, "");
+	for (;;) {
+		if (st->private_root) {
+			how.flags = (uint64_t)(O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | mode);
+			fd = syscall(SYS_openat2, st->root_fd, path, &how, sizeof(how));
+		}
+		if (!st->private_root || (fd < 0 && (errno == ENOSYS || errno == EPERM))) {
+			rv = store_subdir(st, id, false);
+			if (rv != STORE_OK)
+				return rv;
+			fd = store_openat_record(st, id, hash, mode);
+		}
+		if (fd >= 0 || errno != EROFS || mode == O_RDONLY)
+			return store_accept_record((int)fd, fd_out, sb);
+		mode = O_RDONLY;
 	}
-	rv = store_subdir(st, id, false);
-	return rv == STORE_OK ? store_open_record(st, id, hash, false, fd_out, sb) : rv;
+}
+
+/* Keeps the record fd a peek of hash opened, for store_lock_user. */
+static void store_keep(struct store *st, int fd, const char *hash)
+{
+	if (st->kept_fd >= 0)
+		close(st->kept_fd);
+	st->kept_fd = fd;
+	memcpy(st->kept_hash, hash, STORE_HASH_HEX);
+}
+
+/* Opens and locks a user's record: the record is its own lock (flock).
+ * The fd a peek kept is used when it is this record's. A writer that
+ * replaces the record (a new file renamed over it) or removes it does so
+ * holding the lock of the file it replaces, so a waiter that then gets
+ * the lock of a file no longer linked (st_nlink 0) opens the name again
+ * and waits for the new file's lock. STORE_ENOENT: there is no record. */
+static int store_lock_record(struct store *st, const char *hash, int *fd_out, struct stat *sb)
+{
+	int fd = -1, rv;
+
+	if (st->kept_fd >= 0 && memcmp(st->kept_hash, hash, STORE_HASH_HEX) == 0) {
+		fd = st->kept_fd;
+		st->kept_fd = -1;
+	}
+	for (int tries = 0; tries < STORE_LOCK_TRIES; tries++) {
+		if (fd < 0 && (fd = store_openat_record(st, STORE_DIR_USERS, hash, O_RDWR)) < 0)
+			return store_open_error(errno);
+		rv = store_flock(fd);
+		if (rv == STORE_OK)
+			rv = store_check_record(fd, sb);
+		if (rv == STORE_OK && sb->st_nlink > 0) {
+			*fd_out = fd;
+			return STORE_OK;
+		}
+		close(fd);
+		fd = -1;
+		if (rv != STORE_OK)
+			return rv;
+	}
+	return STORE_EIO;
 }
 
 struct store_user_parse {
@@ -503,12 +602,16 @@ static int store_lock_user_mode(struct store *st, const char *user, bool replace
 	if (rv != STORE_OK)
 		goto out;
 	rv = store_subdir(st, STORE_DIR_USERS, true);
-	if (rv != STORE_OK)
-		goto out;
-	rv = store_take_lock(st, h->hash, &h->lock_fd);
-	if (rv != STORE_OK)
-		goto out;
-	rv = store_open_record(st, STORE_DIR_USERS, h->hash, true, &h->rec_fd, &sb);
+	if (rv == STORE_OK)
+		rv = store_lock_record(st, h->hash, &h->rec_fd, &sb);
+	if (rv == STORE_ENOENT || (replace_bad && rv == STORE_ECORRUPT)) {
+		/* No record to lock (or one too large to be used): whoever makes
+		 * one holds the user's stripe lock, so two cannot; and looks
+		 * again, for the one who just did. */
+		rv = store_take_stripe(st, "user", h->hash, &h->lock_fd);
+		if (rv == STORE_OK)
+			rv = store_lock_record(st, h->hash, &h->rec_fd, &sb);
+	}
 	if (rv == STORE_OK) {
 		h->exists = true;
 		up.user = user;
@@ -548,7 +651,6 @@ int store_lock_source(struct store *st, const char *source_text, struct store_ha
 {
 	struct store_handle *h = NULL;
 	struct store_source_parse sp;
-	char lock_name[16];
 	struct stat sb;
 	size_t slen;
 	int rv;
@@ -568,8 +670,7 @@ int store_lock_source(struct store *st, const char *source_text, struct store_ha
 	rv = store_subdir(st, STORE_DIR_SOURCES, true);
 	if (rv != STORE_OK)
 		goto out;
-	snprintf(lock_name, sizeof(lock_name), "source-%.3s", h->hash);
-	rv = store_take_lock(st, lock_name, &h->lock_fd);
+	rv = store_take_stripe(st, "source", h->hash, &h->lock_fd);
 	if (rv != STORE_OK)
 		goto out;
 	rv = store_open_record(st, STORE_DIR_SOURCES, h->hash, true, &h->rec_fd, &sb);
@@ -608,7 +709,10 @@ static int store_peek(struct store *st, enum store_kind kind, enum store_dir_id 
 	if (rv != STORE_OK)
 		return rv;
 	rv = store_slot_read(fd, sb.st_size, STORE_PEEK_TRIES, parse, arg, &which, &seq);
-	close(fd);
+	if (rv == STORE_OK && kind == STORE_KIND_USER)
+		store_keep(st, fd, hash);
+	else
+		close(fd);
 	return rv;
 }
 
@@ -643,6 +747,18 @@ int store_peek_source(struct store *st, const char *source_text, struct lockout_
 	if (rv == STORE_OK)
 		*out = slot;
 	return rv;
+}
+
+/* The handle may write: it holds the record's lock (a user's record is its
+ * own lock) or, when there is no record yet, the stripe lock its maker
+ * needs. */
+static bool store_held(const struct store_handle *h)
+{
+	if (h == NULL)
+		return false;
+	if (h->kind == STORE_KIND_SOURCE || h->lock_fd >= 0)
+		return h->lock_fd >= 0;
+	return h->rec_fd >= 0 && h->exists;
 }
 
 bool store_exists(const struct store_handle *h)
@@ -687,6 +803,10 @@ static int store_write_new(struct store_handle *h, enum store_dir_id id, const c
 	if (fd < 0)
 		return STORE_EIO;
 	if (fchmod(fd, 0600) != 0)
+		goto out;
+	/* A user's record is its own lock: the new file is locked before it
+	 * takes the name, so a login that finds it waits for this writer. */
+	if (h->kind == STORE_KIND_USER && store_flock(fd) != STORE_OK)
 		goto out;
 	rv = store_slot_write(fd, slot, len, 0);
 	if (rv != STORE_OK)
@@ -740,7 +860,7 @@ static int store_commit_mode(struct store_handle *h, bool fresh, bool durable)
 	char *buf = NULL;
 	int n, rv;
 
-	if (h == NULL || h->lock_fd < 0)
+	if (!store_held(h))
 		return STORE_EINVAL;
 	id = h->kind == STORE_KIND_USER ? STORE_DIR_USERS : STORE_DIR_SOURCES;
 	if (h->kind == STORE_KIND_USER && h->rec.scratch.n < h->scratch_read)
@@ -803,7 +923,7 @@ int store_delete(struct store_handle *h)
 {
 	char path[STORE_PATH_MAX];
 
-	if (h == NULL || h->lock_fd < 0)
+	if (!store_held(h))
 		return STORE_EINVAL;
 	store_path(path, h->kind == STORE_KIND_USER ? STORE_DIR_USERS : STORE_DIR_SOURCES, "",
 		   h->hash, "");

@@ -345,14 +345,20 @@ START_TEST(trust_refusals)
 	ck_assert_int_eq(lock_status(st, "alice"), STORE_EWRONGUSER);
 	ck_assert_int_eq(unlink(path), 0);
 
-	/* A symlinked lock file. */
-	path_of(path, sizeof(path), "lock", "bob");
-	ck_assert_int_eq(unlink(path), 0);
+	/* A symlinked lock file: the stripe lock taken for a user who has no
+	 * record yet (a record is its own lock). */
+	{
+		char hex[STORE_HASH_HEX];
+
+		store_name_hash("carol", 5, hex);
+		snprintf(path, sizeof(path), "%s/lock/user-%.3s", sdir, hex);
+	}
+	ck_assert(unlink(path) == 0 || errno == ENOENT);
 	ck_assert_int_eq(symlink("/tmp/garde-nowhere", path), 0);
-	ck_assert_int_eq(lock_status(st, "bob"), STORE_ESYMLINK);
+	ck_assert_int_eq(lock_status(st, "carol"), STORE_ESYMLINK);
 	ck_assert_int_eq(access("/tmp/garde-nowhere", F_OK), -1); /* nothing created through it */
 	ck_assert_int_eq(unlink(path), 0);
-	ck_assert_int_eq(lock_status(st, "bob"), STORE_OK);
+	ck_assert_int_eq(lock_status(st, "carol"), STORE_OK);
 	store_close(st);
 
 	/* A group-writable subdirectory: refused below a store the group can
@@ -655,9 +661,11 @@ START_TEST(many_records_one_open)
 	ck_assert_int_eq(opens, 1);
 	ck_assert_int_eq(others, 0);
 	close(ifd);
-	/* And only that user's lock file was added. */
+	/* And no lock file was added: an existing record is its own lock
+	 * (the one there is the stripe lock "warm-up", who has no record,
+	 * took). */
 	snprintf(path, sizeof(path), "%s/lock", sdir);
-	ck_assert_int_eq(count_entries(path), 2);
+	ck_assert_int_eq(count_entries(path), 1);
 	store_close(st);
 }
 END_TEST
@@ -867,6 +875,111 @@ START_TEST(killed_holder_releases)
 	ck_assert_int_eq(store_open(sdir, &st), STORE_OK);
 	ck_assert_int_eq(store_lock_user(st, "alice", &h), STORE_OK); /* would hang otherwise */
 	store_unlock(h);
+	store_close(st);
+}
+END_TEST
+
+/* A user's record is its own lock. A child waits for it while the parent,
+ * holding it, replaces the file (a commit_sync renames a new file over it)
+ * or removes it: the child must get the record as it is then, and its
+ * commit must land in the file that has the name (an update to the
+ * replaced file would be lost). */
+static void replaced_while_waiting(bool remove)
+{
+	struct store *st = NULL;
+	struct store_handle *h = NULL;
+	int go[2], status;
+	pid_t pid;
+	char c;
+
+	enroll_alice();
+	ck_assert_int_eq(pipe(go), 0);
+	/* Forked before the lock is taken: a child would share its open file,
+	 * and so the lock. */
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct store *cst = NULL;
+		struct store_handle *ch = NULL;
+		int rv = 1;
+
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1 || store_open(sdir, &cst) != STORE_OK ||
+		    store_lock_user(cst, "alice", &ch) != STORE_OK)
+			_exit(2);
+		if (remove)
+			rv = store_exists(ch) ? 3 : 0;
+		else if (store_record(ch)->last_success == 4242) {
+			store_record(ch)->last_step = 77;
+			rv = store_commit(ch) == STORE_OK ? 0 : 4;
+		}
+		store_unlock(ch);
+		_exit(rv);
+	}
+	close(go[0]);
+	ck_assert_int_eq(store_open(sdir, &st), STORE_OK);
+	ck_assert_int_eq(store_lock_user(st, "alice", &h), STORE_OK);
+	ck_assert_int_eq(write(go[1], "x", 1), 1);
+	usleep(100 * 1000); /* the child is now (almost surely) waiting for the lock */
+	if (remove) {
+		ck_assert_int_eq(store_delete(h), STORE_OK);
+	} else {
+		store_record(h)->last_success = 4242;
+		ck_assert_int_eq(store_commit_sync(h), STORE_OK);
+	}
+	store_unlock(h);
+	close(go[1]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	if (!remove) {
+		ck_assert_int_eq(store_lock_user(st, "alice", &h), STORE_OK);
+		ck_assert_uint_eq(store_record(h)->last_step, 77);
+		ck_assert_int_eq(store_record(h)->last_success, 4242);
+		store_unlock(h);
+	}
+	store_close(st);
+}
+
+START_TEST(lock_follows_replacement)
+{
+	replaced_while_waiting(false);
+}
+END_TEST
+
+START_TEST(lock_follows_removal)
+{
+	replaced_while_waiting(true);
+}
+END_TEST
+
+/* A login peeks (the store keeps the file open for the lock), then the
+ * token is replaced before the code is checked: the lock reads the new
+ * record, not the file the peek opened. */
+START_TEST(peek_then_replaced)
+{
+	static struct store_record rec;
+	struct otp_token t = totp_token();
+	struct store *st = NULL, *other = NULL;
+	struct store_handle *h = NULL;
+
+	enroll_alice();
+	ck_assert_int_eq(store_open(sdir, &st), STORE_OK);
+	ck_assert_int_eq(store_peek_user(st, "alice", &rec), STORE_OK);
+	ck_assert_uint_eq(rec.token.secret[0], '1');
+	store_record_wipe(&rec);
+	t.secret[0] = 'X';
+	ck_assert_int_eq(store_open(sdir, &other), STORE_OK);
+	ck_assert_int_eq(store_enroll(other, "alice", &t, true, 2), STORE_OK);
+	store_close(other);
+	ck_assert_int_eq(store_lock_user(st, "alice", &h), STORE_OK);
+	ck_assert_uint_eq(store_record(h)->token.secret[0], 'X');
+	store_record(h)->last_step = 5;
+	ck_assert_int_eq(store_commit(h), STORE_OK);
+	store_unlock(h);
+	ck_assert_int_eq(store_peek_user(st, "alice", &rec), STORE_OK);
+	ck_assert_uint_eq(rec.last_step, 5);
+	store_record_wipe(&rec);
 	store_close(st);
 }
 END_TEST
@@ -1239,6 +1352,9 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, parallel_wrong_codes_all_counted);
 	tcase_add_test(tc, parallel_wrong_codes_deny_five);
 	tcase_add_test(tc, killed_holder_releases);
+	tcase_add_test(tc, lock_follows_replacement);
+	tcase_add_test(tc, lock_follows_removal);
+	tcase_add_test(tc, peek_then_replaced);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 
