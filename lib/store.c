@@ -4,6 +4,7 @@
 #include "store.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -509,7 +510,7 @@ static int store_parse_user(void *arg, const char *text, size_t len)
 
 	if (rv == STORE_OK && strcmp(up->rec->user, up->user) != 0) {
 		store_record_wipe(up->rec);
-		memset(up->rec, 0, sizeof(*up->rec));
+		store_record_clear(up->rec);
 		rv = STORE_EWRONGUSER;
 	}
 	return rv;
@@ -546,16 +547,21 @@ void store_record_wipe(struct store_record *rec)
 
 /* --- handles and locks --- */
 
+/* Not calloc: the record is most of a handle, unused by a source's, and
+ * emptied by store_record_clear. */
 static int store_handle_new(struct store *st, enum store_kind kind, struct store_handle **out)
 {
-	struct store_handle *h = calloc(1, sizeof(*h));
+	struct store_handle *h = malloc(sizeof(*h));
 
 	if (h == NULL)
 		return STORE_ENOMEM;
+	memset(h, 0, offsetof(struct store_handle, rec));
 	h->st = st;
 	h->kind = kind;
 	h->lock_fd = -1;
 	h->rec_fd = -1;
+	if (kind == STORE_KIND_USER)
+		store_record_clear(&h->rec);
 	*out = h;
 	return STORE_OK;
 }
@@ -568,7 +574,8 @@ void store_unlock(struct store_handle *h)
 		close(h->rec_fd);
 	if (h->lock_fd >= 0)
 		close(h->lock_fd); /* releases the flock */
-	store_record_wipe(&h->rec);
+	if (h->kind == STORE_KIND_USER)
+		store_record_wipe(&h->rec);
 	free(h);
 }
 
@@ -621,7 +628,7 @@ static int store_lock_user_mode(struct store *st, const char *user, bool replace
 				     &h->slot, &h->seq);
 		if (replace_bad && (rv == STORE_ECORRUPT || rv == STORE_EWRONGUSER)) {
 			store_record_wipe(&h->rec);
-			memset(&h->rec, 0, sizeof(h->rec));
+			store_record_clear(&h->rec);
 			rv = STORE_OK;
 		}
 	} else if (rv == STORE_ENOENT) {

@@ -263,6 +263,12 @@ int store_peek_source(struct store *st, const char *source_text, struct lockout_
 /* Wipes the secret parts of a record (token, scratch-code hashes) cheaply. */
 void store_record_wipe(struct store_record *rec);
 
+/* Empties a record: its fixed part and the counts of its lists. The
+ * entries past each count are never read and each is cleared when it is
+ * added, so the lists (20 KiB) are not zeroed: that was a visible share of
+ * a login's cost. */
+void store_record_clear(struct store_record *rec);
+
 /* For the CLI: gives user the token (counter, last step and success time
  * reset; lockout, remember and history state kept). A user who already has a
  * token is refused with STORE_EEXIST unless force. Always written as a new

@@ -36,6 +36,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -626,6 +627,7 @@ static int store_record_line(void *arg, size_t lineno, struct store_line *l)
 		    store_unescape(l->f[1], r->class_name, sizeof(r->class_name)) != STORE_OK ||
 		    store_parse_time(l->f[2], &r->expires) != STORE_OK)
 			return STORE_ECORRUPT;
+		r->factor = 0;
 		/* Written only when not 0, so "0" is not a form it takes. */
 		if (l->n == 4 && (store_parse_u64(l->f[3], (uint64_t)INT64_MAX, &r->factor) !=
 					  STORE_OK || r->factor == 0))
@@ -650,12 +652,20 @@ static int store_record_line(void *arg, size_t lineno, struct store_line *l)
 	return STORE_ECORRUPT; /* unknown key */
 }
 
+void store_record_clear(struct store_record *rec)
+{
+	memset(rec, 0, offsetof(struct store_record, zones));
+	rec->n_remember = 0;
+	rec->n_history = 0;
+	rec->n_apppw = 0;
+}
+
 int store_record_parse(const char *text, size_t len, struct store_record *rec)
 {
 	struct store_parse_state ps = { rec, 0, false };
 	int rv;
 
-	memset(rec, 0, sizeof(*rec));
+	store_record_clear(rec);
 	rv = store_walk(text, len, "garde-record 1", store_record_line, &ps);
 	if (rv != STORE_OK)
 		goto out;
@@ -676,8 +686,8 @@ int store_record_parse(const char *text, size_t len, struct store_record *rec)
 	rv = STORE_OK;
 out:
 	if (rv != STORE_OK) {
-		otp_token_wipe(&rec->token);
-		memset(rec, 0, sizeof(*rec));
+		store_record_wipe(rec);
+		store_record_clear(rec);
 	}
 	return rv;
 }

@@ -122,10 +122,16 @@ int module_factor_remembered(struct module_login *L);
  * transaction (the account phase looks for it). */
 void module_factor_mark(struct module_login *L);
 
-/* The source's lockout record under its lock (after the user's lock): *h
- * stays NULL for a local or unknown source. PAM_SUCCESS or
+/* Under the user's lock, once a credential was checked (right or not):
+ * *locked when the source is locked, and for a wrong one the source's
+ * record under its lock in *src (NULL for a local or unknown source), to
+ * count the failure with module_source_failure. PAM_SUCCESS or
  * PAM_AUTHINFO_UNAVAIL. */
-int module_lock_source(struct module_login *L, struct store_handle **h);
+int module_source_gate(struct module_login *L, bool right, struct store_handle **src,
+		       bool *locked);
+
+/* A peek: is the source locked? (false for a local or unknown source) */
+int module_source_locked(struct module_login *L, bool *locked);
 
 /* Counts one failure against the source locked in src (NULL: a source with
  * no address, nothing to count) and commits it; a failed write is logged. */

@@ -105,27 +105,29 @@ static int verify_locked(struct module_login *L, const char *canon, const char *
 			*reason = "locked_user";
 			goto out;
 		}
-		rv = module_lock_source(L, &src);
-		if (rv != PAM_SUCCESS)
-			goto out;
-		rv = PAM_AUTH_ERR;
-		if (src != NULL && lockout_is_locked(store_source_slot(src), L->now)) {
-			*reason = "locked_source";
-			goto out;
-		}
 	}
 	err = store_apppw_match(rec, canon, &i);
-	if (err == STORE_OK) {
+	if (err == STORE_OK)
 		why = unusable(L, &rec->apppw[i]);
-		if (why == NULL) {
-			on_success(L, rec, &rec->apppw[i]);
-			rv = PAM_SUCCESS;
-		}
-	} else if (err != STORE_ENOENT) {
+	else if (err != STORE_ENOENT) {
 		module_log(L, LOG_ERR, "user %s: app password not checked: %s", L->user,
 			   store_strerror(err));
 		rv = PAM_AUTHINFO_UNAVAIL;
 		goto out;
+	}
+	if (enforce) {
+		bool locked;
+		int gate = module_source_gate(L, err == STORE_OK && why == NULL, &src, &locked);
+
+		if (gate != PAM_SUCCESS || locked) {
+			*reason = locked ? "locked_source" : NULL;
+			rv = gate != PAM_SUCCESS ? gate : PAM_AUTH_ERR;
+			goto out;
+		}
+	}
+	if (err == STORE_OK && why == NULL) {
+		on_success(L, rec, &rec->apppw[i]);
+		rv = PAM_SUCCESS;
 	}
 	if (rv == PAM_SUCCESS) {
 		module_log(L, LOG_INFO, "user %s: app password %s accepted for class %s", L->user,

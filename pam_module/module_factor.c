@@ -179,6 +179,7 @@ static int verify_locked(struct module_login *L, const struct factor_code *code,
 	struct store_record *rec;
 	struct lockout_slot *slot;
 	uint64_t matched = 0;
+	bool locked = false;
 	int err, otp, rv = PAM_AUTH_ERR;
 
 	*reason = NULL;
@@ -204,26 +205,27 @@ static int verify_locked(struct module_login *L, const struct factor_code *code,
 		rv = PAM_PERM_DENIED;
 		goto out;
 	}
-	rv = module_lock_source(L, &src);
-	if (rv != PAM_SUCCESS)
+	otp = otp_verify(&rec->token, code->text, code->len, L->now, L->pol->mfa.window_past,
+			 L->pol->mfa.window_future, rec->last_step, &matched);
+	if (otp != OTP_OK && !(otp == OTP_EFORMAT && scratch_used(L, rec, code)))
+		*reason = otp == OTP_EREPLAY ? "mfa_replay" : "mfa_invalid";
+	rv = module_source_gate(L, *reason == NULL, &src, &locked);
+	if (rv != PAM_SUCCESS) {
+		*reason = NULL;
 		goto out;
-	rv = PAM_AUTH_ERR;
-	if (src != NULL && lockout_is_locked(store_source_slot(src), L->now)) {
+	}
+	if (locked) {
+		/* Nothing is written: a right code stays unused. */
 		*reason = "locked_source";
 		rv = PAM_PERM_DENIED;
 		goto out;
 	}
-	otp = otp_verify(&rec->token, code->text, code->len, L->now, L->pol->mfa.window_past,
-			 L->pol->mfa.window_future, rec->last_step, &matched);
-	if (otp == OTP_OK) {
-		on_success(L, rec, &matched);
-		rv = PAM_SUCCESS;
-	} else if (otp == OTP_EFORMAT && scratch_used(L, rec, code)) {
-		on_success(L, rec, NULL);
+	if (*reason == NULL) {
+		on_success(L, rec, otp == OTP_OK ? &matched : NULL);
 		rv = PAM_SUCCESS;
 	} else {
-		*reason = otp == OTP_EREPLAY ? "mfa_replay" : "mfa_invalid";
 		lockout_record_failure(slot, &L->pol->lockout_user, L->now);
+		rv = PAM_AUTH_ERR;
 	}
 	err = store_commit(h);
 	if (err != STORE_OK) {

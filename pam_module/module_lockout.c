@@ -22,7 +22,7 @@ static int user_locked(struct module_login *L, bool *locked)
 	return PAM_SUCCESS;
 }
 
-static int source_locked(struct module_login *L, bool *locked)
+int module_source_locked(struct module_login *L, bool *locked)
 {
 	struct lockout_slot slot;
 	int err;
@@ -51,7 +51,7 @@ int module_lockout_check(struct module_login *L)
 		return PAM_SUCCESS; /* refused anyway, or nothing enforced */
 	rv = module_store(L);
 	if (rv == PAM_SUCCESS)
-		rv = source_locked(L, &locked);
+		rv = module_source_locked(L, &locked);
 	if (rv == PAM_SUCCESS && locked) {
 		module_report(L, "login-denied", "failure", "locked_source", NULL);
 		return PAM_PERM_DENIED;
@@ -65,11 +65,10 @@ int module_lockout_check(struct module_login *L)
 	return rv;
 }
 
-/* The source's lockout record, locked after the user's (one order, no
- * deadlock) and held while the code is checked: parallel attempts from one
- * address spread over many users then cannot exceed lockout.source.deny
- * either. *h stays NULL for a local or unknown source (no address). */
-int module_lock_source(struct module_login *L, struct store_handle **h)
+/* The source's lockout record under its lock, taken after the user's (one
+ * order, no deadlock). *h stays NULL for a local or unknown source (no
+ * address). */
+static int lock_source(struct module_login *L, struct store_handle **h)
 {
 	int err;
 
@@ -83,6 +82,29 @@ int module_lock_source(struct module_login *L, struct store_handle **h)
 		return PAM_AUTHINFO_UNAVAIL;
 	}
 	return PAM_SUCCESS;
+}
+
+/* Only a wrong credential takes the source's lock, which it is counted
+ * under: parallel attempts from one address spread over many users then
+ * cannot count past lockout.source.deny, and one that finds the source
+ * locked by then is refused uncounted. A right one only looks at the
+ * source's record again, without its lock, and is refused when the source
+ * was locked since the look before the prompt; a lock that lands after
+ * that look comes after this login. So logins that succeed, most of them,
+ * from one address (a mail gateway, a NAT) do not wait for one another. */
+int module_source_gate(struct module_login *L, bool right, struct store_handle **src,
+		       bool *locked)
+{
+	int rv;
+
+	*src = NULL;
+	*locked = false;
+	if (right)
+		return module_source_locked(L, locked);
+	rv = lock_source(L, src);
+	if (rv == PAM_SUCCESS && *src != NULL)
+		*locked = lockout_is_locked(store_source_slot(*src), L->now);
+	return rv;
 }
 
 void module_source_failure(struct module_login *L, struct store_handle *src)

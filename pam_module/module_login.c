@@ -129,10 +129,11 @@ int module_peek_user(struct module_login *L, const struct store_record **rec)
 			rv = PAM_BUF_ERR;
 		if (rv == PAM_SUCCESS) {
 			err = store_peek_user(L->store, L->user, L->peeked);
-			if (err == STORE_ENOENT) {
-				free(L->peeked);
+			if (err != STORE_OK) {
+				free(L->peeked); /* nothing was read into it */
 				L->peeked = NULL;
-			} else if (err != STORE_OK) {
+			}
+			if (err != STORE_OK && err != STORE_ENOENT) {
 				module_log(L, LOG_ERR, "user %s: record unusable: %s", L->user,
 					   store_strerror(err));
 				rv = PAM_AUTHINFO_UNAVAIL;

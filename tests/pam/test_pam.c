@@ -231,6 +231,8 @@ struct script {
 	bool fail;         /* every call fails with PAM_CONV_ERR */
 	char errors[2048]; /* PAM_ERROR_MSG texts */
 	char prompts[512]; /* echo-off/on prompts */
+	void (*on_prompt)(const char *arg); /* called before a prompt is answered */
+	const char *on_prompt_arg;
 };
 
 static void append(char *buf, size_t cap, const char *text)
@@ -256,6 +258,8 @@ static int conv_fn(int n, const struct pam_message **msg, struct pam_response **
 		case PAM_PROMPT_ECHO_OFF:
 		case PAM_PROMPT_ECHO_ON:
 			append(sc->prompts, sizeof(sc->prompts), msg[i]->msg);
+			if (sc->on_prompt != NULL)
+				sc->on_prompt(sc->on_prompt_arg);
 			if (sc->next >= sc->n) {
 				for (int j = 0; j < i; j++)
 					free(r[j].resp);
@@ -1476,6 +1480,45 @@ START_TEST(test_lockout_source)
 }
 END_TEST
 
+/* Locks the source address arg as two failures from elsewhere would
+ * (lockout.source.deny = 2), through the store. */
+static void lock_source_now(const char *arg)
+{
+	const struct policy_lockout_slot lp = { 2, 900, 900 };
+	struct store *st = NULL;
+	struct store_handle *h = NULL;
+
+	ck_assert_int_eq(store_open(P_STORE, &st), STORE_OK);
+	ck_assert_int_eq(store_lock_source(st, arg, &h), STORE_OK);
+	for (int i = 0; i < 2; i++)
+		lockout_record_failure(store_source_slot(h), &lp, time(NULL));
+	ck_assert_int_eq(store_commit(h), STORE_OK);
+	store_unlock(h);
+	store_close(st);
+}
+
+/* A right code takes no source lock, but a source locked while the user
+ * was typing it still refuses it, and the code is not used up. */
+START_TEST(test_lockout_source_during_prompt)
+{
+	struct otp_token tok;
+	char code[OTP_CODE_BUF];
+	struct script sc;
+	int rv = -1;
+
+	write_policy_deny(100, 2, 0);
+	enroll("root", OTP_SHA1, RFC_SHA1, 6, &tok);
+	code_now(&tok, code);
+	script_answers(&sc, code, NULL);
+	sc.on_prompt = lock_source_now;
+	sc.on_prompt_arg = "203.0.113.9";
+	login("t-mfa", "root", "203.0.113.9", &sc, &rv, NULL);
+	ck_assert_int_eq(rv, PAM_PERM_DENIED);
+	expect_one_event("login-denied", "failure", "locked_source", NULL);
+	ck_assert_int_eq(auth_once("t-mfa", "root", "203.0.113.10", code), PAM_SUCCESS);
+}
+END_TEST
+
 /* --- the account phase --- */
 
 START_TEST(test_account_phase)
@@ -1985,6 +2028,7 @@ static Suite *pam_suite(bool full_spool)
 	tcase_add_test(tc, test_race_failures_counted);
 	tcase_add_test(tc, test_race_lockout_limit);
 	tcase_add_test(tc, test_race_source_limit);
+	tcase_add_test(tc, test_lockout_source_during_prompt);
 	if (full_spool) {
 		TC("spool");
 		tcase_add_test(tc, test_full_spool);
