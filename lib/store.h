@@ -5,12 +5,13 @@
  * every subdirectory must pass the DESIGN.md trust rules, subdirectories
  * only when others may enter DIR: see struct store in store.c):
  *
- *   DIR/users/<H>          the record of the user whose name hashes to H
- *   DIR/lock/<H>           that user's lock file (flock; never removed)
+ *   DIR/users/<H>          the record of the user whose name hashes to H, which
+ *                          is also that user's lock (flock)
  *   DIR/sources/<H>        the lockout record of the source address text hashing to H
  *   DIR/lock/source-<H3>   source locks, striped over 4096 files by the first
  *                          3 hex digits of H (one lock file per address would
  *                          let an IPv6 attacker fill the disk with them)
+ *   DIR/lock/user-<H3>     the same for making a user's record where there is none
  *
  * H is the lower-case hex SHA-256 of the name: a user name never becomes a
  * path, a lookup opens exactly one record file whatever the number of
@@ -39,15 +40,25 @@
  * lock, which the checksummed slots make safe: a slot being written is
  * skipped.
  *
- * Locking: store_lock_user() takes an exclusive flock() on the user's lock
- * file and then reads the record; the lock is held until store_unlock(), so
- * read-verify-update-commit is atomic against every other garde process.
- * The kernel drops the lock if the process dies. Never hold a lock across a
- * PAM conversation (a user typing slowly would block their other logins):
- * lock, reserve/check, commit, unlock; prompt; lock again to verify.
+ * Locking: store_lock_user() takes an exclusive flock() on the user's
+ * record itself and then reads it; the lock is held until store_unlock(),
+ * so read-verify-update-commit is atomic against every other garde
+ * process. The kernel drops the lock if the process dies. A record is
+ * replaced (a new file renamed over it) or removed only by a holder of its
+ * lock, and a new file is locked before it takes the name: a waiter that
+ * gets the lock of a file no longer linked opens the name again. Where
+ * there is no record, the user's stripe lock (lock/user-H3) is taken
+ * instead, so that two writers cannot both make one. The fd of the last
+ * record peeked is kept by the store and is the one locked, which saves a
+ * login an open. Sources are locked by their stripe (lock/source-H3).
+ * Never hold a lock across a PAM conversation (a user typing slowly would
+ * block their other logins): lock, reserve/check, commit, unlock; prompt;
+ * lock again to verify. A process must not lock a user it holds locked
+ * already (flock on a second open of the file waits for the first), nor
+ * fork while holding a lock (the child would share it).
  *
- * Callers should only lock users that exist (getpwnam_r): each distinct
- * name locked leaves a small lock file behind. */
+ * A user without a record gets no file (a stripe lock file is shared by
+ * the names hashing to it): guessed names do not fill the store. */
 #ifndef GARDE_STORE_H
 #define GARDE_STORE_H
 
@@ -241,7 +252,7 @@ int store_commit_sync(struct store_handle *h);
  * helpers below say when they changed nothing. The lock stays held. */
 int store_commit(struct store_handle *h);
 
-/* Removes the record under the lock (the lock file stays). */
+/* Removes the record under the lock; the handle can then write nothing. */
 int store_delete(struct store_handle *h);
 
 /* Releases the lock, wipes the record (secret included) and frees h. NULL ok. */

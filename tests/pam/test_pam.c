@@ -26,7 +26,7 @@
  *   mfa, empty answer                                 PAM_AUTH_ERR        -                   mfa_missing
  *   mfa, conversation failure                         PAM_CONV_ERR        -                   mfa_missing
  *   mfa, user not enrolled                            PAM_AUTH_ERR        -                   mfa_not_enrolled
- *   mfa, user unknown to NSS                          PAM_AUTH_ERR        -                   mfa_not_enrolled (no lock file made)
+ *   mfa, user unknown to NSS                          PAM_AUTH_ERR        -                   mfa_not_enrolled (no file made)
  *   token store unusable (group-writable, not a
  *     directory) or record symlinked, owned by
  *     another user, corrupt                           PAM_AUTHINFO_UNAVAIL
@@ -417,6 +417,19 @@ static void user_path(const char *sub, const char *user, char *path, size_t len)
 	snprintf(path, len, "%s/%s/%s", P_STORE, sub, hex);
 }
 
+/* Nothing in the store was made for user: no record, and not the stripe
+ * lock that making a first record takes. */
+static void expect_no_files_for(const char *user)
+{
+	char hex[STORE_HASH_HEX], path[PATH_MAX + 256];
+
+	store_name_hash(user, strlen(user), hex);
+	snprintf(path, sizeof(path), "%s/users/%s", P_STORE, hex);
+	ck_assert_msg(access(path, F_OK) != 0, "a record made for %s", user);
+	snprintf(path, sizeof(path), "%s/lock/user-%.3s", P_STORE, hex);
+	ck_assert_msg(access(path, F_OK) != 0, "a lock file made for %s", user);
+}
+
 /* Failures counted in the user's record for zone (read under the lock). */
 static unsigned user_failures(const char *user, const char *zone, bool *locked)
 {
@@ -805,17 +818,12 @@ START_TEST(test_allow)
 	ck_assert_str_eq(sc.prompts, "");
 	expect_no_event();
 
-	/* a user NSS does not know: the policy still decides, no lock file */
+	/* a user NSS does not know: the policy still decides, no file made */
 	script_answers(&sc, NULL, NULL);
 	login("t-allow", "garde-no-such-user", "203.0.113.4", &sc, &a, &b);
 	ck_assert_int_eq(a, PAM_IGNORE);
 	ck_assert_int_eq(b, PAM_SUCCESS);
-	{
-		char lock[PATH_MAX + 256];
-
-		user_path("lock", "garde-no-such-user", lock, sizeof(lock));
-		ck_assert_int_ne(access(lock, F_OK), 0);
-	}
+	expect_no_files_for("garde-no-such-user");
 
 	/* alert: success, with an event that has no reason */
 	script_answers(&sc, NULL, NULL);
@@ -925,18 +933,13 @@ START_TEST(test_mfa_not_enrolled)
 	ck_assert_str_eq(sc.prompts, "Verification code: \n");
 	expect_denial("mfa_not_enrolled", "admin-mfa");
 
-	/* unknown to NSS: refused, and no lock file for the guessed name */
+	/* unknown to NSS: refused, and no file for the guessed name */
 	script_answers(&sc, "123456", NULL);
 	login("t-mfa", "garde-no-such-user", "203.0.113.5", &sc, &a, NULL);
 	ck_assert_int_eq(a, PAM_AUTH_ERR);
 	ck_assert_str_eq(sc.prompts, "Verification code: \n");
 	expect_denial("mfa_not_enrolled", "admin-mfa");
-	{
-		char lock[PATH_MAX + 256];
-
-		user_path("lock", "garde-no-such-user", lock, sizeof(lock));
-		ck_assert_msg(access(lock, F_OK) != 0, "lock file made for an unknown user");
-	}
+	expect_no_files_for("garde-no-such-user");
 
 	/* enrolled by an administrator before the account exists here (a
 	 * central users file): the record makes the user known */
@@ -1298,12 +1301,8 @@ START_TEST(test_hostile_users)
 	}
 	/* nothing was made in the store for names NSS does not know (the
 	 * only lock file is the source address's stripe) */
-	for (size_t i = 0; i < sizeof(users) / sizeof(users[0]); i++) {
-		char lock[PATH_MAX + 256];
-
-		user_path("lock", users[i], lock, sizeof(lock));
-		ck_assert_msg(access(lock, F_OK) != 0, "lock file for user %zu", i);
-	}
+	for (size_t i = 0; i < sizeof(users) / sizeof(users[0]); i++)
+		expect_no_files_for(users[i]);
 	{
 		char dir[PATH_MAX + 64];
 		DIR *d;

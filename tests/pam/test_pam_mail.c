@@ -452,7 +452,7 @@ START_TEST(test_apppw_refused)
 	store_close(st);
 	ck_assert_int_eq(login("m-mail", "root", "10.20.1.1", pw), PAM_AUTH_ERR);
 	expect_denial("app_password_invalid", "mail-lan", pw);
-	/* a user NSS does not know: refused the same way, no lock file */
+	/* a user NSS does not know: refused the same way, no file made */
 	snprintf(other, sizeof(other), "%s", pw);
 	ck_assert_int_eq(login("m-mail", "garde-no-such-user", "10.20.1.1", other), PAM_AUTH_ERR);
 	expect_denial("app_password_invalid", "mail-lan", other);
@@ -460,7 +460,9 @@ START_TEST(test_apppw_refused)
 		char hex[STORE_HASH_HEX], path[PATH_MAX + 128];
 
 		store_name_hash("garde-no-such-user", strlen("garde-no-such-user"), hex);
-		snprintf(path, sizeof(path), "%s/lock/%s", P_STORE, hex);
+		snprintf(path, sizeof(path), "%s/users/%s", P_STORE, hex);
+		ck_assert_msg(access(path, F_OK) != 0, "a record for an unknown user");
+		snprintf(path, sizeof(path), "%s/lock/user-%.3s", P_STORE, hex);
 		ck_assert_msg(access(path, F_OK) != 0, "a lock file for an unknown user");
 	}
 	/* from a denied network the rule decides first */

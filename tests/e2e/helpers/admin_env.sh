@@ -110,10 +110,11 @@ admin_env_count() {
 	printf '%s\n' "$1" | grep -Ec -- "$2"
 }
 
-# No store lock is held: every lock file can be taken at once, without
-# waiting (flock -n); prints the ones that cannot.
+# No store lock is held: every lock file and every user's record (a
+# record is its user's lock) can be taken at once, without waiting
+# (flock -n); prints the ones that cannot.
 admin_env_locks_held() {
-	for f in /var/lib/garde/lock/*; do
+	for f in /var/lib/garde/lock/* /var/lib/garde/users/*; do
 		[ -e "$f" ] || continue
 		flock -n -x "$f" true || echo "$f"
 	done
