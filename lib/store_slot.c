@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,30 +30,57 @@
 
 /* SHA-256 fetched once per process: OpenSSL 3 otherwise looks the
  * algorithm up in its providers on every digest (as long again as the
- * digest of a slot). Never freed: the module stays mapped (-z nodelete). */
+ * digest of a slot). Each thread keeps one digest context, reused: a login
+ * computes five digests, and a new context each time cost two allocations
+ * and a provider context. Neither is ever freed but by the thread key's
+ * destructor: the module stays mapped (-z nodelete). */
 static EVP_MD *sha256_md;
+static pthread_key_t sha256_ctx_key;
+static bool sha256_key_ok;
 static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_ctx_free(void *ctx)
+{
+	EVP_MD_CTX_free(ctx);
+}
 
 static void sha256_fetch(void)
 {
 	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	sha256_key_ok = pthread_key_create(&sha256_ctx_key, sha256_ctx_free) == 0;
+}
+
+/* This thread's context, or a new one that *owned says to free. */
+static EVP_MD_CTX *sha256_ctx(bool *owned)
+{
+	EVP_MD_CTX *ctx = sha256_key_ok ? pthread_getspecific(sha256_ctx_key) : NULL;
+
+	*owned = false;
+	if (ctx != NULL)
+		return ctx;
+	ctx = EVP_MD_CTX_new();
+	if (ctx != NULL && !(sha256_key_ok && pthread_setspecific(sha256_ctx_key, ctx) == 0))
+		*owned = true;
+	return ctx;
 }
 
 int store_sha256(const void *a, size_t alen, const void *b, size_t blen, uint8_t out[32])
 {
 	EVP_MD_CTX *ctx;
 	unsigned int n = 0;
+	bool owned;
 	int ok;
 
 	pthread_once(&sha256_once, sha256_fetch);
-	ctx = EVP_MD_CTX_new();
+	ctx = sha256_ctx(&owned);
 	if (ctx == NULL)
 		return STORE_ENOMEM;
 	ok = EVP_DigestInit_ex(ctx, sha256_md != NULL ? sha256_md : EVP_sha256(), NULL) == 1 &&
 	     EVP_DigestUpdate(ctx, a, alen) == 1 &&
 	     (blen == 0 || EVP_DigestUpdate(ctx, b, blen) == 1) &&
 	     EVP_DigestFinal_ex(ctx, out, &n) == 1 && n == 32;
-	EVP_MD_CTX_free(ctx);
+	if (owned)
+		EVP_MD_CTX_free(ctx);
 	return ok ? STORE_OK : STORE_EIO;
 }
 
@@ -76,20 +104,29 @@ static int store_fixed_u64(const char *s, size_t width, uint64_t max, uint64_t *
 	return STORE_OK;
 }
 
+/* v in width decimal digits, zero-padded (v has at most width digits). */
+static void store_fixed_put(char *s, size_t width, uint64_t v)
+{
+	while (width > 0) {
+		s[--width] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
 int store_slot_seal(char *slot, uint64_t seq, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	uint8_t digest[32];
-	int n, rv;
 	size_t i;
+	int rv;
 
 	if (seq == 0 || len > STORE_TEXT_MAX)
 		return STORE_EINVAL;
-	/* snprintf's NUL lands on the first digest byte, written over below. */
-	n = snprintf(slot, STORE_SLOT_HASH_AT + 1, STORE_SLOT_MAGIC "%020llu %010zu ",
-		     (unsigned long long)seq, len);
-	if (n != STORE_SLOT_HASH_AT)
-		return STORE_EINVAL;
+	memcpy(slot, STORE_SLOT_MAGIC, STORE_SLOT_SEQ_AT);
+	store_fixed_put(slot + STORE_SLOT_SEQ_AT, 20, seq);
+	slot[STORE_SLOT_LEN_AT - 1] = ' ';
+	store_fixed_put(slot + STORE_SLOT_LEN_AT, 10, len);
+	slot[STORE_SLOT_HASH_AT - 1] = ' ';
 	rv = store_sha256(slot, STORE_SLOT_HASH_AT, slot + STORE_SLOT_HDR, len, digest);
 	if (rv != STORE_OK)
 		return rv;

@@ -265,6 +265,40 @@ START_TEST(round_trip)
 }
 END_TEST
 
+/* Numbers are formatted by hand (store_putf, store_slot_seal): 0 and the
+ * largest values come out exactly, and read back. */
+START_TEST(format_extremes)
+{
+	static struct store_record rec, back;
+	char text[STORE_TEXT_MAX + 1], slot[STORE_SLOT_HDR + 512];
+	int n;
+
+	memset(&rec, 0, sizeof(rec));
+	strcpy(rec.user, "alice");
+	rec.has_token = true;
+	rec.token = totp_token();
+	rec.last_step = (uint64_t)INT64_MAX; /* the largest a record may hold */
+	rec.created = 0;
+	rec.last_success = INT64_MAX;
+	n = store_record_format(&rec, text, sizeof(text));
+	ck_assert_int_gt(n, 0);
+	ck_assert_ptr_nonnull(strstr(text, "\ncounter 0\nlast-step 9223372036854775807\n"));
+	ck_assert_ptr_nonnull(strstr(text, "created 0\nlast-success 9223372036854775807\n"));
+	ck_assert_int_eq(store_record_parse(text, (size_t)n, &back), STORE_OK);
+	ck_assert_uint_eq(back.last_step, (uint64_t)INT64_MAX);
+	ck_assert_int_eq(back.last_success, INT64_MAX);
+	store_record_wipe(&back);
+
+	memcpy(slot + STORE_SLOT_HDR, "end\n", 4);
+	ck_assert_int_eq(store_slot_seal(slot, UINT64_MAX, 4), STORE_OK);
+	ck_assert_mem_eq(slot, "garde-slot 18446744073709551615 0000000004 ", 43);
+	ck_assert(store_slot_verify(slot, 4));
+	ck_assert_int_eq(store_slot_seal(slot, 1, 4), STORE_OK);
+	ck_assert_mem_eq(slot, "garde-slot 00000000000000000001 0000000004 ", 43);
+	ck_assert_int_eq(slot[STORE_SLOT_HDR - 1], '\n');
+}
+END_TEST
+
 START_TEST(source_records)
 {
 	const struct policy_lockout_slot lp = { 2, 300, 3600 };
@@ -1339,6 +1373,7 @@ static Suite *store_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, round_trip);
+	tcase_add_test(tc, format_extremes);
 	tcase_add_test(tc, source_records);
 	tcase_add_test(tc, trust_refusals);
 	tcase_add_test(tc, corrupt_records);
