@@ -425,8 +425,8 @@ static int store_open_record(struct store *st, enum store_dir_id id, const char 
  * itself is checked as always. Kernels without openat2 (before 5.6, or a
  * seccomp filter refusing it) and other roots take the checked path.
  * A user's record is opened read-write when it can be, to be kept for the
- * lock (struct store): a store on a read-only file system can still be
- * peeked at. */
+ * lock (struct store); one that cannot be written (a read-only file
+ * system, an immutable file) can still be peeked at, as before. */
 static int store_open_peek(struct store *st, enum store_dir_id id, const char *hash, int *fd_out,
 			   struct stat *sb)
 {
@@ -451,7 +451,8 @@ static int store_open_peek(struct store *st, enum store_dir_id id, const char *h
 				return rv;
 			fd = store_openat_record(st, id, hash, mode);
 		}
-		if (fd >= 0 || errno != EROFS || mode == O_RDONLY)
+		if (fd >= 0 || mode == O_RDONLY ||
+		    (errno != EROFS && errno != EACCES && errno != EPERM))
 			return store_accept_record((int)fd, fd_out, sb);
 		mode = O_RDONLY;
 	}

@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
 #include <sys/inotify.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -1018,6 +1020,39 @@ START_TEST(peek_then_replaced)
 }
 END_TEST
 
+/* An immutable record (chattr +i) can still be peeked at, as before the
+ * peek opened records read-write to keep them for the lock; a commit to
+ * it fails, closed. */
+START_TEST(peek_unwritable_record)
+{
+	static struct store_record rec;
+	struct store *st = NULL;
+	struct store_handle *h = NULL;
+	char path[PATH_MAX];
+	int fd, flags = 0;
+
+	enroll_alice();
+	path_of(path, sizeof(path), "users", "alice");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ioctl(fd, FS_IOC_GETFLAGS, &flags), 0);
+	flags |= FS_IMMUTABLE_FL;
+	ck_assert_msg(ioctl(fd, FS_IOC_SETFLAGS, &flags) == 0, "chattr +i: %s", strerror(errno));
+	ck_assert_int_eq(store_open(sdir, &st), STORE_OK);
+	ck_assert_int_eq(store_peek_user(st, "alice", &rec), STORE_OK);
+	ck_assert(rec.has_token);
+	store_record_wipe(&rec);
+	ck_assert_int_eq(store_lock_user(st, "alice", &h), STORE_OK);
+	store_record(h)->last_step = 9;
+	ck_assert_int_eq(store_commit(h), STORE_EIO);
+	store_unlock(h);
+	store_close(st);
+	flags &= ~FS_IMMUTABLE_FL;
+	ck_assert_int_eq(ioctl(fd, FS_IOC_SETFLAGS, &flags), 0);
+	close(fd);
+}
+END_TEST
+
 /* Sets alice's last step under the lock and commits. */
 static void commit_step(struct store *st, uint64_t step)
 {
@@ -1390,6 +1425,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, lock_follows_replacement);
 	tcase_add_test(tc, lock_follows_removal);
 	tcase_add_test(tc, peek_then_replaced);
+	tcase_add_test(tc, peek_unwritable_record);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 
