@@ -37,6 +37,7 @@ MANPAGES = $(wildcard man/*.[1-8])
 # The pam tier: Check programs over real libpam, and the test module they stack.
 PAM_TEST_SRC = $(wildcard tests/pam/test_*.c)
 PAM_TEST_BIN = $(PAM_TEST_SRC:tests/pam/%.c=$(B)/tests/pam_%)
+PAM_TEST_HELPERS = tests/pam/pam_fixture.c
 PAM_TEST_MOD = $(B)/tests/pam_expect_authtok.so
 
 .PHONY: all deps test test-unit test-pam demo bench install clean help lint-man
@@ -92,10 +93,10 @@ $(PAM_TEST_MOD): tests/pam/pam_expect_authtok.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -shared $(LDHARDEN) -Wl,--no-undefined -o $@ $< -lpam
 
-$(B)/tests/pam_%: tests/pam/%.c $(B)/libgarde.a
+$(B)/tests/pam_%: tests/pam/%.c $(PAM_TEST_HELPERS) $(PAM_TEST_HELPERS:.c=.h) $(B)/libgarde.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(shell pkg-config --cflags check) -o $@ $< $(B)/libgarde.a \
-		$(LIBS) -lpam -ldl $(shell pkg-config --libs check)
+	$(CC) $(CFLAGS) $(shell pkg-config --cflags check) -o $@ $< $(PAM_TEST_HELPERS) \
+		$(B)/libgarde.a $(LIBS) -lpam -ldl $(shell pkg-config --libs check)
 
 test-pam: $(B)/pam_garde.so $(PAM_TEST_BIN) $(PAM_TEST_MOD)
 	@for t in tests/pam/*.sh; do B=$(B) sh $$t || exit 1; done

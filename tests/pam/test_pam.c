@@ -51,13 +51,11 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <limits.h>
 #include <pwd.h>
 #include <sched.h>
 #include <security/pam_appl.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,57 +69,23 @@
 #include <unistd.h>
 
 #include "otp.h"
+#include "pam_fixture.h"
 #include "store.h"
 
 #define NPAR 32 /* parallel logins in the race tests */
 
-static char g_garde_so[PATH_MAX + 64];
-static char g_expect_so[PATH_MAX + 64];
-
-/* Per test (set by the fixture, in the test's own process). */
-static char T[PATH_MAX];
-static char P_POLICY[PATH_MAX + 32], P_STORE[PATH_MAX + 32], P_SPOOL[PATH_MAX + 32];
-static char P_CONF[PATH_MAX + 32];
-static char G_ARGS[4 * PATH_MAX]; /* policy= store= spool= */
-
 /* ---------------------------------------------------------------- files */
-
-static void write_file(const char *path, mode_t mode, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
-	size_t len = strlen(text);
-
-	ck_assert_msg(fd >= 0, "open %s: %s", path, strerror(errno));
-	ck_assert_int_eq(write(fd, text, len), (ssize_t)len);
-	ck_assert_int_eq(fchmod(fd, mode), 0);
-	close(fd);
-}
-
-static void write_service(const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void write_service(const char *name, const char *fmt, ...)
-{
-	char path[PATH_MAX + 64], text[16384];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	ck_assert(n > 0 && (size_t)n < sizeof(text));
-	snprintf(path, sizeof(path), "%s/%s", P_CONF, name);
-	write_file(path, 0644, text);
-}
 
 /* The probe stack: PAM_IGNORE of pam_garde shows as the mark being set. */
 static void write_probe(const char *name, const char *extra)
 {
-	write_service(name,
-		      "auth [success=done ignore=ignore default=die] %s %s %s\n"
-		      "auth required %s mark=auth\n"
-		      "account [success=done ignore=ignore default=die] %s %s %s\n"
-		      "account required %s mark=account\n",
-		      g_garde_so, G_ARGS, extra, g_expect_so, g_garde_so, G_ARGS, extra, g_expect_so);
+	fixture_write_service(name,
+			      "auth [success=done ignore=ignore default=die] %s %s %s\n"
+			      "auth required %s mark=auth\n"
+			      "account [success=done ignore=ignore default=die] %s %s %s\n"
+			      "account required %s mark=account\n",
+			      fixture.garde_so, fixture.module_args, extra, fixture.expect_so,
+			      fixture.garde_so, fixture.module_args, extra, fixture.expect_so);
 }
 
 struct pol_knobs {
@@ -163,7 +127,7 @@ static void write_policy(const struct pol_knobs *k)
 		 "  { name = \"admin-mfa\"; class = \"admin\"; action = \"mfa\"; }\n"
 		 ");\n",
 		 expires, k->mode, k->remember, k->user_deny, k->source_deny);
-	write_file(P_POLICY, 0644, text);
+	fixture_write_file(fixture.policy, 0644, text);
 }
 
 static void write_policy_deny(unsigned user_deny, unsigned source_deny, unsigned remember)
@@ -176,27 +140,9 @@ static void write_policy_deny(unsigned user_deny, unsigned source_deny, unsigned
 	write_policy(&k);
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	(void)sb;
-	(void)ftw;
-	if (type == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
-}
-
 static void setup(void)
 {
-	strcpy(T, "/tmp/garde-pam.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(T));
-	snprintf(P_POLICY, sizeof(P_POLICY), "%s/policy.conf", T);
-	snprintf(P_STORE, sizeof(P_STORE), "%s/store", T);
-	snprintf(P_SPOOL, sizeof(P_SPOOL), "%s/spool", T);
-	snprintf(P_CONF, sizeof(P_CONF), "%s/pam.d", T);
-	snprintf(G_ARGS, sizeof(G_ARGS), "policy=%s store=%s spool=%s", P_POLICY, P_STORE, P_SPOOL);
-	ck_assert_int_eq(mkdir(P_CONF, 0755), 0);
+	fixture_setup_dir("/tmp/garde-pam.XXXXXX");
 	write_policy(&DEFAULT_KNOBS);
 	write_probe("t-mfa", "");
 	write_probe("t-allow", "");
@@ -207,20 +153,15 @@ static void setup(void)
 	write_probe("t-safe", "failmode=safe");
 	write_probe("t-badopt", "bogus=1");
 	write_probe("t-badpath", "policy=relative/policy.conf");
-	write_service("t-suffix",
-		      "auth requisite %s %s mode=suffix\nauth required %s expect=s3cret\n",
-		      g_garde_so, G_ARGS, g_expect_so);
-	write_service("t-suffix-bad",
-		      "auth requisite %s %s mode=suffix\nauth required %s expect=wrong\n",
-		      g_garde_so, G_ARGS, g_expect_so);
-	write_service("t-sufficient", "auth sufficient %s %s\nauth required pam_deny.so\n",
-		      g_garde_so, G_ARGS);
-}
-
-static void teardown(void)
-{
-	if (T[0] != '\0')
-		nftw(T, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+	fixture_write_service("t-suffix",
+			      "auth requisite %s %s mode=suffix\nauth required %s expect=s3cret\n",
+			      fixture.garde_so, fixture.module_args, fixture.expect_so);
+	fixture_write_service("t-suffix-bad",
+			      "auth requisite %s %s mode=suffix\nauth required %s expect=wrong\n",
+			      fixture.garde_so, fixture.module_args, fixture.expect_so);
+	fixture_write_service("t-sufficient",
+			      "auth sufficient %s %s\nauth required pam_deny.so\n",
+			      fixture.garde_so, fixture.module_args);
 }
 
 /* --------------------------------------------------------- conversation */
@@ -294,30 +235,10 @@ static pam_handle_t *pam_open(const char *service, const char *user, const char 
 			      struct script *sc)
 {
 	static struct pam_conv conv;
-	pam_handle_t *pamh = NULL;
 
 	conv.conv = conv_fn;
 	conv.appdata_ptr = sc;
-	if (pam_start_confdir(service, user, &conv, P_CONF, &pamh) != PAM_SUCCESS)
-		return NULL;
-	if (rhost != NULL && pam_set_item(pamh, PAM_RHOST, rhost) != PAM_SUCCESS) {
-		pam_end(pamh, PAM_SYSTEM_ERR);
-		return NULL;
-	}
-	return pamh;
-}
-
-/* pam_authenticate / pam_acct_mgmt, with PAM_IGNORE of a probe stack made visible. */
-static int probe(pam_handle_t *pamh, bool account)
-{
-	const char *mark = account ? "GARDE_REACHED_account" : "GARDE_REACHED_auth";
-	int rv;
-
-	pam_putenv(pamh, mark); /* unset from an earlier call */
-	rv = account ? pam_acct_mgmt(pamh, 0) : pam_authenticate(pamh, 0);
-	if (rv == PAM_SUCCESS && pam_getenv(pamh, mark) != NULL)
-		rv = PAM_IGNORE;
-	return rv;
+	return fixture_pam_start(service, user, rhost, &conv);
 }
 
 /* One transaction: auth (when auth_rv) then account (when acct_rv). */
@@ -329,9 +250,9 @@ static void login(const char *service, const char *user, const char *rhost, stru
 
 	ck_assert_msg(pamh != NULL, "pam_start_confdir(%s) failed", service);
 	if (auth_rv != NULL)
-		rv = *auth_rv = probe(pamh, false);
+		rv = *auth_rv = fixture_probe(pamh, false);
 	if (acct_rv != NULL)
-		rv = *acct_rv = probe(pamh, true);
+		rv = *acct_rv = fixture_probe(pamh, true);
 	pam_end(pamh, rv);
 }
 
@@ -356,7 +277,7 @@ static int try_auth(const char *service, const char *user, const char *rhost, co
 	pamh = pam_open(service, user, rhost, &sc);
 	if (pamh == NULL)
 		return -1;
-	rv = probe(pamh, false);
+	rv = fixture_probe(pamh, false);
 	pam_end(pamh, rv);
 	return rv;
 }
@@ -368,86 +289,14 @@ static const char RFC_SHA256[] = "12345678901234567890123456789012";
 static const char RFC_SHA512[] =
 	"1234567890123456789012345678901234567890123456789012345678901234";
 
-static void enroll(const char *user, enum otp_algo algo, const char *secret, unsigned digits,
-		   struct otp_token *out)
-{
-	struct otp_token tok = { .kind = OTP_TOTP, .algo = algo, .digits = digits, .step = 30 };
-	struct store *st = NULL;
-
-	tok.secret_len = strlen(secret);
-	memcpy(tok.secret, secret, tok.secret_len);
-	ck_assert_int_eq(store_open(P_STORE, &st), STORE_OK);
-	ck_assert_int_eq(store_enroll(st, user, &tok, true, time(NULL)), STORE_OK);
-	store_close(st);
-	if (out != NULL)
-		*out = tok;
-}
-
-static void code_now(const struct otp_token *tok, char out[OTP_CODE_BUF])
-{
-	ck_assert_int_eq(otp_generate(tok, time(NULL), out, OTP_CODE_BUF), OTP_OK);
-}
-
-/* A well-formed code that matches no step of the window around now. */
-static void code_wrong(const struct otp_token *tok, char out[OTP_CODE_BUF])
-{
-	uint64_t t = (uint64_t)time(NULL) / tok->step;
-
-	for (unsigned v = 0;; v++) {
-		char cand[OTP_CODE_BUF], c[OTP_CODE_BUF];
-		bool hit = false;
-
-		snprintf(cand, sizeof(cand), "%0*u", (int)tok->digits, v);
-		for (uint64_t s = t - 3; s <= t + 3; s++) {
-			otp_generate_factor(tok, s, c, sizeof(c));
-			hit |= strcmp(c, cand) == 0;
-		}
-		if (!hit) {
-			memcpy(out, cand, sizeof(cand));
-			return;
-		}
-	}
-}
+/* ---------------------------------------------------------------- store */
 
 static void user_path(const char *sub, const char *user, char *path, size_t len)
 {
 	char hex[STORE_HASH_HEX];
 
 	store_name_hash(user, strlen(user), hex);
-	snprintf(path, len, "%s/%s/%s", P_STORE, sub, hex);
-}
-
-/* Nothing in the store was made for user: no record, and not the stripe
- * lock that making a first record takes. */
-static void expect_no_files_for(const char *user)
-{
-	char hex[STORE_HASH_HEX], path[PATH_MAX + 256];
-
-	store_name_hash(user, strlen(user), hex);
-	snprintf(path, sizeof(path), "%s/users/%s", P_STORE, hex);
-	ck_assert_msg(access(path, F_OK) != 0, "a record made for %s", user);
-	snprintf(path, sizeof(path), "%s/lock/user-%.3s", P_STORE, hex);
-	ck_assert_msg(access(path, F_OK) != 0, "a lock file made for %s", user);
-}
-
-/* Failures counted in the user's record for zone (read under the lock). */
-static unsigned user_failures(const char *user, const char *zone, bool *locked)
-{
-	struct store *st = NULL;
-	struct store_handle *h = NULL;
-	const struct lockout_slot *slot;
-	unsigned n = 0;
-
-	ck_assert_int_eq(store_open(P_STORE, &st), STORE_OK);
-	ck_assert_int_eq(store_lock_user(st, user, &h), STORE_OK);
-	slot = store_zone_find(store_record(h), zone);
-	if (slot != NULL)
-		n = slot->failures;
-	if (locked != NULL)
-		*locked = slot != NULL && lockout_is_locked(slot, time(NULL));
-	store_unlock(h);
-	store_close(st);
-	return n;
+	snprintf(path, len, "%s/%s/%s", fixture.store, sub, hex);
 }
 
 static size_t count_dir(const char *path)
@@ -466,13 +315,6 @@ static size_t count_dir(const char *path)
 }
 
 /* ---------------------------------------------------------------- events */
-
-#define MAX_EVENTS 128
-
-struct events {
-	size_t n;
-	char *v[MAX_EVENTS];
-};
 
 /* Well-formed UTF-8 without control characters: what a JSON line needs. */
 static bool utf8_clean(const unsigned char *s)
@@ -497,61 +339,26 @@ static bool utf8_clean(const unsigned char *s)
 	return true;
 }
 
-/* Reads and removes every event in SPOOL/new, checking each one's shape. */
-static void events_take(struct events *ev)
+/* Reads and removes every event in SPOOL/new, and checks each one's shape:
+ * one JSON object of clean UTF-8, from pam_garde. */
+static void events_take(struct fixture_events *ev)
 {
-	char dir[PATH_MAX + 64];
-	DIR *d;
-	struct dirent *e;
+	fixture_events_take(ev);
+	for (size_t i = 0; i < ev->n; i++) {
+		const char *buf = ev->v[i];
+		size_t len = ev->len[i];
 
-	memset(ev, 0, sizeof(*ev));
-	snprintf(dir, sizeof(dir), "%s/new", P_SPOOL);
-	d = opendir(dir);
-	if (d == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		char path[PATH_MAX + 128], *buf;
-		FILE *f;
-		size_t len;
-
-		if (e->d_name[0] == '.')
-			continue;
-		ck_assert_int_lt(snprintf(path, sizeof(path), "%s/%s", dir, e->d_name),
-				 (int)sizeof(path));
-		f = fopen(path, "r");
-		ck_assert_ptr_nonnull(f);
-		buf = calloc(1, 8192);
-		ck_assert_ptr_nonnull(buf);
-		len = fread(buf, 1, 8191, f);
-		fclose(f);
-		unlink(path);
 		ck_assert_msg(len > 2 && len < 4096, "event of %zu bytes", len);
 		ck_assert_msg(buf[0] == '{' && buf[len - 1] == '}', "event not one object: %s", buf);
 		ck_assert_msg(utf8_clean((const unsigned char *)buf), "event not clean UTF-8: %s", buf);
 		ck_assert_msg(strstr(buf, "\"provider\":\"pam_garde\"") != NULL, "%s", buf);
-		ck_assert(ev->n < MAX_EVENTS);
-		ev->v[ev->n++] = buf;
 	}
-	closedir(d);
-}
-
-static void events_free(struct events *ev)
-{
-	for (size_t i = 0; i < ev->n; i++)
-		free(ev->v[i]);
-	ev->n = 0;
-}
-
-static void events_dump(const struct events *ev)
-{
-	for (size_t i = 0; i < ev->n; i++)
-		fprintf(stderr, "  event: %s\n", ev->v[i]);
 }
 
 /* How many events have this reason (NULL: no reason), outcome, action and
  * rule name (NULL: no rule name). */
-static size_t events_count(const struct events *ev, const char *action, const char *outcome,
-			   const char *reason, const char *rule)
+static size_t events_count(const struct fixture_events *ev, const char *action,
+			   const char *outcome, const char *reason, const char *rule)
 {
 	char want_action[96], want_outcome[64], want_reason[96], want_rule[192];
 	size_t n = 0;
@@ -579,31 +386,20 @@ static size_t events_count(const struct events *ev, const char *action, const ch
 static void expect_one_event(const char *action, const char *outcome, const char *reason,
 			     const char *rule)
 {
-	struct events ev;
+	struct fixture_events ev;
 
 	events_take(&ev);
 	if (ev.n != 1 || events_count(&ev, action, outcome, reason, rule) != 1) {
-		events_dump(&ev);
+		fixture_events_dump(&ev);
 		ck_abort_msg("want one event %s/%s/%s/%s, have %zu", action, outcome,
 			     reason ? reason : "-", rule ? rule : "-", ev.n);
 	}
-	events_free(&ev);
+	fixture_events_free(&ev);
 }
 
 static void expect_denial(const char *reason, const char *rule)
 {
 	expect_one_event("login-denied", "failure", reason, rule);
-}
-
-static void expect_no_event(void)
-{
-	struct events ev;
-
-	events_take(&ev);
-	if (ev.n != 0) {
-		events_dump(&ev);
-		ck_abort_msg("want no event, have %zu", ev.n);
-	}
 }
 
 /* ============================================================== tests */
@@ -616,7 +412,7 @@ START_TEST(test_dlopen_exports)
 					    "pam_sm_setcred" };
 	bool seen[3] = { false, false, false };
 	char cmd[PATH_MAX + 256], line[512];
-	void *h = dlopen(g_garde_so, RTLD_NOW | RTLD_LOCAL);
+	void *h = dlopen(fixture.garde_so, RTLD_NOW | RTLD_LOCAL);
 	FILE *p;
 	size_t n = 0;
 
@@ -628,7 +424,7 @@ START_TEST(test_dlopen_exports)
 	ck_assert_ptr_null(dlsym(h, "pam_sm_chauthtok"));
 	dlclose(h);
 
-	snprintf(cmd, sizeof(cmd), "nm -D --defined-only '%s'", g_garde_so);
+	snprintf(cmd, sizeof(cmd), "nm -D --defined-only '%s'", fixture.garde_so);
 	p = popen(cmd, "r");
 	ck_assert_ptr_nonnull(p);
 	while (fgets(line, sizeof(line), p) != NULL) {
@@ -665,7 +461,7 @@ START_TEST(test_bad_option)
 		ck_assert_int_eq(a, PAM_SERVICE_ERR);
 		ck_assert_int_eq(b, PAM_SERVICE_ERR);
 	}
-	expect_no_event();
+	fixture_expect_no_event();
 }
 END_TEST
 
@@ -677,13 +473,14 @@ static void break_policy(enum policy_breakage how)
 
 	switch (how) {
 	case POL_MISSING:
-		ck_assert_int_eq(unlink(P_POLICY), 0);
+		ck_assert_int_eq(unlink(fixture.policy), 0);
 		break;
 	case POL_GROUP_WRITABLE:
-		ck_assert_int_eq(chmod(P_POLICY, 0664), 0);
+		ck_assert_int_eq(chmod(fixture.policy, 0664), 0);
 		break;
 	case POL_INVALID:
-		write_file(P_POLICY, 0644, "serial = 7;\nrules = ( { name = ; } );\n");
+		fixture_write_file(fixture.policy, 0644,
+				   "serial = 7;\nrules = ( { name = ; } );\n");
 		break;
 	case POL_EXPIRED:
 		k.expires = "2001-01-01T00:00:00Z";
@@ -711,17 +508,17 @@ START_TEST(test_policy_unusable)
 	ck_assert_msg(b == want, "breakage %d safe %d: account %d want %d", how, safe, b, want);
 	ck_assert_str_eq(sc.prompts, ""); /* nothing asked */
 	{
-		struct events ev;
+		struct fixture_events ev;
 
 		events_take(&ev);
 		/* one per phase */
 		if (events_count(&ev, "login-denied", safe ? "unknown" : "failure",
 				 "policy_unavailable", NULL) != 2) {
-			events_dump(&ev);
+			fixture_events_dump(&ev);
 			ck_abort_msg("policy_unavailable events missing");
 		}
 		ck_assert_uint_eq(ev.n, 2);
-		events_free(&ev);
+		fixture_events_free(&ev);
 	}
 }
 END_TEST
@@ -758,8 +555,8 @@ START_TEST(test_malformed_items)
 			ck_assert_str_eq(sc.prompts, "");
 		}
 	}
-	ck_assert_uint_eq(count_dir(P_STORE), 0);
-	expect_no_event();
+	ck_assert_uint_eq(count_dir(fixture.store), 0);
+	fixture_expect_no_event();
 }
 END_TEST
 
@@ -816,14 +613,14 @@ START_TEST(test_allow)
 	ck_assert_int_eq(a, PAM_IGNORE);
 	ck_assert_int_eq(b, PAM_SUCCESS);
 	ck_assert_str_eq(sc.prompts, "");
-	expect_no_event();
+	fixture_expect_no_event();
 
 	/* a user NSS does not know: the policy still decides, no file made */
 	script_answers(&sc, NULL, NULL);
 	login("t-allow", "garde-no-such-user", "203.0.113.4", &sc, &a, &b);
 	ck_assert_int_eq(a, PAM_IGNORE);
 	ck_assert_int_eq(b, PAM_SUCCESS);
-	expect_no_files_for("garde-no-such-user");
+	fixture_expect_no_files_for("garde-no-such-user");
 
 	/* alert: success, with an event that has no reason */
 	script_answers(&sc, NULL, NULL);
@@ -861,27 +658,27 @@ START_TEST(test_mfa_prompt)
 	struct script sc;
 	int a = -1, b = -1;
 
-	enroll("root", OTP_SHA1, RFC_SHA1, 6, &tok);
-	code_wrong(&tok, wrong);
+	fixture_enroll("root", OTP_SHA1, RFC_SHA1, 6, &tok);
+	fixture_code_wrong(&tok, 0, wrong);
 	/* wrong code */
 	script_answers(&sc, wrong, NULL);
 	login("t-mfa", "root", "10.20.1.1", &sc, &a, NULL);
 	ck_assert_int_eq(a, PAM_AUTH_ERR);
 	ck_assert_str_eq(sc.prompts, "Verification code: \n");
 	expect_denial("mfa_invalid", "admin-mfa");
-	ck_assert_uint_eq(user_failures("root", "lan", NULL), 1);
+	ck_assert_uint_eq(fixture_user_failures("root", "lan", NULL), 1);
 
 	/* right code: auth and account in one transaction */
-	code_now(&tok, code);
+	fixture_code_at(&tok, 0, code);
 	script_answers(&sc, code, NULL);
 	login("t-mfa", "root", "10.20.1.1", &sc, &a, &b);
 	ck_assert_int_eq(a, PAM_SUCCESS);
 	ck_assert_int_eq(b, PAM_SUCCESS);
-	expect_no_event();
-	ck_assert_uint_eq(user_failures("root", "lan", NULL), 0); /* reset on success */
+	fixture_expect_no_event();
+	ck_assert_uint_eq(fixture_user_failures("root", "lan", NULL), 0); /* reset on success */
 
 	/* an alert rule that asks for a factor: an event on success too */
-	enroll("daemon", OTP_SHA1, RFC_SHA1, 6, NULL);
+	fixture_enroll("daemon", OTP_SHA1, RFC_SHA1, 6, NULL);
 	script_answers(&sc, code, NULL);
 	login("t-mfa-alert", "daemon", "10.20.1.1", &sc, &a, &b);
 	ck_assert_int_eq(a, PAM_SUCCESS);
@@ -901,7 +698,7 @@ START_TEST(test_mfa_missing_answers)
 	struct script sc;
 	int a = -1;
 
-	enroll("root", OTP_SHA1, RFC_SHA1, 6, NULL);
+	fixture_enroll("root", OTP_SHA1, RFC_SHA1, 6, NULL);
 	/* empty answer */
 	script_answers(&sc, "", NULL);
 	login("t-mfa", "root", "10.20.1.1", &sc, &a, NULL);
@@ -939,7 +736,7 @@ START_TEST(test_mfa_not_enrolled)
 	ck_assert_int_eq(a, PAM_AUTH_ERR);
 	ck_assert_str_eq(sc.prompts, "Verification code: \n");
 	expect_denial("mfa_not_enrolled", "admin-mfa");
-	expect_no_files_for("garde-no-such-user");
+	fixture_expect_no_files_for("garde-no-such-user");
 
 	/* enrolled by an administrator before the account exists here (a
 	 * central users file): the record makes the user known */
@@ -947,12 +744,12 @@ START_TEST(test_mfa_not_enrolled)
 		struct otp_token tok;
 		char code[OTP_CODE_BUF];
 
-		enroll("garde-test-ahead", OTP_SHA1, "12345678901234567890", 6, &tok);
-		code_now(&tok, code);
+		fixture_enroll("garde-test-ahead", OTP_SHA1, "12345678901234567890", 6, &tok);
+		fixture_code_at(&tok, 0, code);
 		script_answers(&sc, code, NULL);
 		login("t-mfa", "garde-test-ahead", "10.20.1.1", &sc, &a, NULL);
 		ck_assert_int_eq(a, PAM_SUCCESS);
-		expect_no_event();
+		fixture_expect_no_event();
 	}
 }
 END_TEST
@@ -989,7 +786,7 @@ START_TEST(test_policy_kept_follows_file)
 	login("t-allow", "daemon", "203.0.113.4", &sc, &a, NULL);
 	ck_assert_int_eq(a, PAM_IGNORE);
 
-	policy_edit_in_place(P_POLICY, allow, deny); /* same inode, same size */
+	policy_edit_in_place(fixture.policy, allow, deny); /* same inode, same size */
 	script_answers(&sc, NULL, NULL);
 	login("t-allow", "daemon", "203.0.113.4", &sc, &a, NULL);
 	ck_assert_int_eq(a, PAM_PERM_DENIED);
@@ -1000,12 +797,12 @@ START_TEST(test_policy_kept_follows_file)
 	login("t-allow", "daemon", "203.0.113.4", &sc, &a, NULL);
 	ck_assert_int_eq(a, PAM_IGNORE);
 
-	ck_assert_int_eq(chmod(P_POLICY, 0664), 0); /* the kept copy must not outlive trust */
+	ck_assert_int_eq(chmod(fixture.policy, 0664), 0); /* the kept copy must not outlive trust */
 	script_answers(&sc, NULL, NULL);
 	login("t-allow", "daemon", "203.0.113.4", &sc, &a, NULL);
 	ck_assert_int_eq(a, PAM_SERVICE_ERR);
 	expect_one_event("login-denied", "failure", "policy_unavailable", NULL);
-	ck_assert_int_eq(chmod(P_POLICY, 0644), 0);
+	ck_assert_int_eq(chmod(fixture.policy, 0644), 0);
 	script_answers(&sc, NULL, NULL);
 	login("t-allow", "daemon", "203.0.113.4", &sc, &a, NULL);
 	ck_assert_int_eq(a, PAM_IGNORE);
@@ -1027,7 +824,7 @@ START_TEST(test_mfa_scratch_codes)
 	tok.secret_len = 20;
 	memcpy(tok.secret, "12345678901234567890", 20);
 	ck_assert_int_eq(store_scratch_prepare(&sc, codes, 2), STORE_OK);
-	ck_assert_int_eq(store_open(P_STORE, &st), STORE_OK);
+	ck_assert_int_eq(store_open(fixture.store, &st), STORE_OK);
 	ck_assert_int_eq(store_enroll_with(st, "root", &tok, &sc, true, false, time(NULL)),
 			 STORE_OK);
 	store_close(st);
@@ -1035,20 +832,20 @@ START_TEST(test_mfa_scratch_codes)
 	script_answers(&s, "11112222", NULL);
 	login("t-mfa", "root", "10.20.1.1", &s, &a, NULL);
 	ck_assert_int_eq(a, PAM_SUCCESS);
-	expect_no_event();
+	fixture_expect_no_event();
 	script_answers(&s, "11112222", NULL); /* used up */
 	login("t-mfa", "root", "10.20.1.1", &s, &a, NULL);
 	ck_assert_int_eq(a, PAM_AUTH_ERR);
 	expect_denial("mfa_invalid", "admin-mfa");
-	ck_assert_uint_eq(user_failures("root", "lan", NULL), 1);
+	ck_assert_uint_eq(fixture_user_failures("root", "lan", NULL), 1);
 	script_answers(&s, "33334444", NULL);
 	login("t-mfa", "root", "10.20.1.1", &s, &a, NULL);
 	ck_assert_int_eq(a, PAM_SUCCESS);
-	ck_assert_uint_eq(user_failures("root", "lan", NULL), 0);
+	ck_assert_uint_eq(fixture_user_failures("root", "lan", NULL), 0);
 	{
 		char code[OTP_CODE_BUF];
 
-		code_now(&tok, code); /* the token still works, its state untouched */
+		fixture_code_at(&tok, 0, code); /* the token still works, its state untouched */
 		script_answers(&s, code, NULL);
 		login("t-mfa", "root", "10.20.1.1", &s, &a, NULL);
 		ck_assert_int_eq(a, PAM_SUCCESS);
@@ -1072,14 +869,13 @@ static void *kept_worker_run(void *arg)
 
 	script_answers(&sc, NULL, NULL);
 	while (!*w->stop) {
-		pam_handle_t *pamh = NULL;
+		pam_handle_t *pamh = fixture_pam_start("t-allow", "daemon", "203.0.113.4", &conv);
 		int rv = PAM_SYSTEM_ERR;
 
-		if (pam_start_confdir("t-allow", "daemon", &conv, P_CONF, &pamh) == PAM_SUCCESS &&
-		    pam_set_item(pamh, PAM_RHOST, "203.0.113.4") == PAM_SUCCESS)
-			rv = probe(pamh, false);
-		if (pamh != NULL)
+		if (pamh != NULL) {
+			rv = fixture_probe(pamh, false);
 			pam_end(pamh, rv);
+		}
 		if (rv == PAM_IGNORE)
 			w->allowed++;
 		else if (rv == PAM_PERM_DENIED)
@@ -1101,10 +897,10 @@ START_TEST(test_policy_kept_threads)
 	unsigned allowed = 0, denied = 0;
 
 	/* Two versions, each swapped in with rename (a new file every time). */
-	snprintf(tmp, sizeof(tmp), "%s/policy.tmp", T);
+	snprintf(tmp, sizeof(tmp), "%s/policy.tmp", fixture.dir);
 	for (int v = 0; v < 2; v++) {
-		snprintf(version[v], sizeof(version[v]), "%s/policy.%d", T, v);
-		snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", P_POLICY, version[v]);
+		snprintf(version[v], sizeof(version[v]), "%s/policy.%d", fixture.dir, v);
+		snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", fixture.policy, version[v]);
 		ck_assert_int_eq(system(cmd), 0);
 	}
 	policy_edit_in_place(version[1], allow, deny);
@@ -1115,7 +911,7 @@ START_TEST(test_policy_kept_threads)
 	for (int round = 0; round < 40; round++) {
 		snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", version[round % 2], tmp);
 		ck_assert_int_eq(system(cmd), 0);
-		ck_assert_int_eq(rename(tmp, P_POLICY), 0);
+		ck_assert_int_eq(rename(tmp, fixture.policy), 0);
 		usleep(5000);
 	}
 	stop = true;
@@ -1167,7 +963,7 @@ START_TEST(test_rfc6238_vectors)
 		struct script sc;
 		int a = -1;
 
-		enroll(vec[i].user, vec[i].algo, vec[i].secret, 8, NULL);
+		fixture_enroll(vec[i].user, vec[i].algo, vec[i].secret, 8, NULL);
 		oathtool_code(vec[i].algo_name, vec[i].secret, code);
 		script_answers(&sc, code, NULL);
 		login("t-mfa", vec[i].user, "10.20.1.1", &sc, &a, NULL);
@@ -1180,11 +976,11 @@ START_TEST(test_rfc6238_vectors)
 		ck_assert_int_eq(a, PAM_AUTH_ERR);
 	}
 	{
-		struct events ev;
+		struct fixture_events ev;
 
 		events_take(&ev);
 		ck_assert_uint_eq(events_count(&ev, "login-denied", "failure", "mfa_invalid", "admin-mfa"), 3);
-		events_free(&ev);
+		fixture_events_free(&ev);
 	}
 }
 END_TEST
@@ -1198,8 +994,8 @@ START_TEST(test_mfa_suffix)
 	struct script sc;
 	int a = -1;
 
-	enroll("root", OTP_SHA1, RFC_SHA1, 6, &tok);
-	code_now(&tok, code);
+	fixture_enroll("root", OTP_SHA1, RFC_SHA1, 6, &tok);
+	fixture_code_at(&tok, 0, code);
 	/* the next module sees "s3cret" */
 	snprintf(tok_text, sizeof(tok_text), "s3cret%s", code);
 	script_answers(&sc, tok_text, NULL);
@@ -1207,14 +1003,14 @@ START_TEST(test_mfa_suffix)
 	ck_assert_int_eq(a, PAM_SUCCESS);
 	ck_assert_str_eq(sc.prompts, "Password: \n");
 	/* and a next module expecting something else fails: the check is real */
-	enroll("root", OTP_SHA1, RFC_SHA1, 6, &tok); /* resets the last step */
+	fixture_enroll("root", OTP_SHA1, RFC_SHA1, 6, &tok); /* resets the last step */
 	script_answers(&sc, tok_text, NULL);
 	login("t-suffix-bad", "root", "10.20.1.1", &sc, &a, NULL);
 	ck_assert_int_eq(a, PAM_AUTH_ERR);
-	expect_no_event(); /* pam_garde accepted; the other module refused */
+	fixture_expect_no_event(); /* pam_garde accepted; the other module refused */
 
 	/* wrong code in the suffix */
-	code_wrong(&tok, wrong);
+	fixture_code_wrong(&tok, 0, wrong);
 	snprintf(tok_text, sizeof(tok_text), "s3cret%s", wrong);
 	script_answers(&sc, tok_text, NULL);
 	login("t-suffix", "root", "10.20.1.1", &sc, &a, NULL);
@@ -1228,8 +1024,8 @@ START_TEST(test_mfa_suffix)
 	expect_denial("mfa_missing", "admin-mfa");
 
 	/* an 8-digit token: the split follows the token, not the policy's 6 */
-	enroll("bin", OTP_SHA512, RFC_SHA512, 8, &tok8);
-	code_now(&tok8, code);
+	fixture_enroll("bin", OTP_SHA512, RFC_SHA512, 8, &tok8);
+	fixture_code_at(&tok8, 0, code);
 	snprintf(tok_text, sizeof(tok_text), "s3cret%s", code);
 	script_answers(&sc, tok_text, NULL);
 	login("t-suffix", "bin", "10.20.1.1", &sc, &a, NULL);
@@ -1256,7 +1052,7 @@ START_TEST(test_hostile_replies)
 	};
 
 	memset(big, '1', sizeof(big) - 1);
-	enroll("root", OTP_SHA1, RFC_SHA1, 6, NULL);
+	fixture_enroll("root", OTP_SHA1, RFC_SHA1, 6, NULL);
 	write_policy_deny(100, 1000, 0);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct script sc;
@@ -1289,26 +1085,26 @@ START_TEST(test_hostile_users)
 		/* asked like anyone else: no hint that the name is unknown */
 		ck_assert_str_eq(sc.prompts, "Verification code: \n");
 		{
-			struct events ev;
+			struct fixture_events ev;
 
 			events_take(&ev); /* checks each is clean JSON */
 			ck_assert_uint_eq(events_count(&ev, "login-denied", "failure",
 						       "mfa_not_enrolled", "admin-mfa"), 1);
 			ck_assert_uint_eq(events_count(&ev, "login-denied", "failure",
 						       "mfa_missing", "admin-mfa"), 1);
-			events_free(&ev);
+			fixture_events_free(&ev);
 		}
 	}
 	/* nothing was made in the store for names NSS does not know (the
 	 * only lock file is the source address's stripe) */
 	for (size_t i = 0; i < sizeof(users) / sizeof(users[0]); i++)
-		expect_no_files_for(users[i]);
+		fixture_expect_no_files_for(users[i]);
 	{
 		char dir[PATH_MAX + 64];
 		DIR *d;
 		struct dirent *e;
 
-		snprintf(dir, sizeof(dir), "%s/lock", P_STORE);
+		snprintf(dir, sizeof(dir), "%s/lock", fixture.store);
 		d = opendir(dir);
 		while (d != NULL && (e = readdir(d)) != NULL)
 			ck_assert_msg(e->d_name[0] == '.' || strncmp(e->d_name, "source-", 7) == 0,
@@ -1342,12 +1138,12 @@ START_TEST(test_hostile_rhost)
 
 	memset(two_kib, '9', 2048);
 	two_kib[2048] = '\0';
-	enroll("root", OTP_SHA1, RFC_SHA1, 6, &tok);
-	code_wrong(&tok, wrong);
+	fixture_enroll("root", OTP_SHA1, RFC_SHA1, 6, &tok);
+	fixture_code_wrong(&tok, 0, wrong);
 	write_policy_deny(100, 1000, 0);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int a = auth_once("t-mfa", "root", cases[i].rhost, wrong);
-		struct events ev;
+		struct fixture_events ev;
 
 		ck_assert_msg(a == cases[i].want, "case %zu: %d", i, a);
 		events_take(&ev);
@@ -1360,7 +1156,7 @@ START_TEST(test_hostile_rhost)
 			ck_assert_msg(strstr(ev.v[0], cases[i].needle) != NULL, "case %zu: %s", i,
 				      ev.v[0]);
 		}
-		events_free(&ev);
+		fixture_events_free(&ev);
 	}
 }
 END_TEST
@@ -1387,19 +1183,21 @@ START_TEST(test_store_trust)
 	struct script sc;
 	int a = -1;
 
-	enroll("root", OTP_SHA1, RFC_SHA1, 6, &tok);
+	fixture_enroll("root", OTP_SHA1, RFC_SHA1, 6, &tok);
 	user_path("users", "root", rec, sizeof(rec));
-	snprintf(moved, sizeof(moved), "%s/elsewhere-record", T);
+	snprintf(moved, sizeof(moved), "%s/elsewhere-record", fixture.dir);
 	switch (how) {
 	case ST_GROUP_WRITABLE:
-		ck_assert_int_eq(chmod(P_STORE, 0770), 0);
+		ck_assert_int_eq(chmod(fixture.store, 0770), 0);
 		break;
 	case ST_NOT_A_DIR:
 		write_policy(&DEFAULT_KNOBS);
-		write_service("t-mfa",
-			      "auth [success=done ignore=ignore default=die] %s policy=%s store=%s spool=%s\n"
-			      "auth required %s mark=auth\n",
-			      g_garde_so, P_POLICY, P_POLICY, P_SPOOL, g_expect_so);
+		fixture_write_service("t-mfa",
+				      "auth [success=done ignore=ignore default=die] %s policy=%s "
+				      "store=%s spool=%s\n"
+				      "auth required %s mark=auth\n",
+				      fixture.garde_so, fixture.policy, fixture.policy,
+				      fixture.spool, fixture.expect_so);
 		break;
 	case ST_RECORD_SYMLINK:
 		ck_assert_int_eq(rename(rec, moved), 0);
@@ -1414,12 +1212,12 @@ START_TEST(test_store_trust)
 		ck_assert_int_eq(chmod(rec, 0640), 0);
 		break;
 	case ST_RECORD_CORRUPT:
-		write_file(rec, 0600, "garbage\n");
+		fixture_write_file(rec, 0600, "garbage\n");
 		break;
 	case ST_N:
 		break;
 	}
-	code_now(&tok, code);
+	fixture_code_at(&tok, 0, code);
 	script_answers(&sc, code, NULL);
 	login("t-mfa", "root", "10.20.1.1", &sc, &a, NULL);
 	ck_assert_msg(a == PAM_AUTHINFO_UNAVAIL, "breakage %d: %d", how, a);
@@ -1436,23 +1234,23 @@ START_TEST(test_lockout_user_and_zones)
 	bool locked = false;
 
 	write_policy_deny(3, 1000, 0);
-	enroll("root", OTP_SHA1, RFC_SHA1, 6, &tok);
-	code_wrong(&tok, wrong);
+	fixture_enroll("root", OTP_SHA1, RFC_SHA1, 6, &tok);
+	fixture_code_wrong(&tok, 0, wrong);
 	for (int i = 0; i < 3; i++) {
 		ck_assert_int_eq(auth_once("t-mfa", "root", "203.0.113.5", wrong), PAM_AUTH_ERR);
 		expect_denial("mfa_invalid", "admin-mfa");
 	}
-	ck_assert_uint_eq(user_failures("root", "elsewhere", &locked), 3);
+	ck_assert_uint_eq(fixture_user_failures("root", "elsewhere", &locked), 3);
 	ck_assert(locked);
 	/* locked from elsewhere: even the right code is refused, nothing asked */
-	code_now(&tok, code);
+	fixture_code_at(&tok, 0, code);
 	ck_assert_int_eq(auth_once("t-mfa", "root", "203.0.113.6", code), PAM_PERM_DENIED);
 	expect_one_event("login-denied", "failure", "locked_user", NULL);
 	/* ... and from the LAN the same user still gets in */
 	ck_assert_int_eq(auth_once("t-mfa", "root", "10.20.7.7", code), PAM_SUCCESS);
-	expect_no_event();
+	fixture_expect_no_event();
 	/* the lock in zone elsewhere is still there */
-	ck_assert_uint_eq(user_failures("root", "elsewhere", &locked), 3);
+	ck_assert_uint_eq(fixture_user_failures("root", "elsewhere", &locked), 3);
 	ck_assert(locked);
 }
 END_TEST
@@ -1463,15 +1261,15 @@ START_TEST(test_lockout_source)
 	char code[OTP_CODE_BUF], wrong[OTP_CODE_BUF];
 
 	write_policy_deny(100, 2, 0);
-	enroll("root", OTP_SHA1, RFC_SHA1, 6, &tok);
-	enroll("daemon", OTP_SHA256, RFC_SHA256, 6, &tok2);
-	code_wrong(&tok, wrong);
+	fixture_enroll("root", OTP_SHA1, RFC_SHA1, 6, &tok);
+	fixture_enroll("daemon", OTP_SHA256, RFC_SHA256, 6, &tok2);
+	fixture_code_wrong(&tok, 0, wrong);
 	for (int i = 0; i < 2; i++) {
 		ck_assert_int_eq(auth_once("t-mfa", "root", "203.0.113.7", wrong), PAM_AUTH_ERR);
 		expect_denial("mfa_invalid", "admin-mfa");
 	}
 	/* another user from the same address: the source is locked */
-	code_now(&tok2, code);
+	fixture_code_at(&tok2, 0, code);
 	ck_assert_int_eq(auth_once("t-mfa", "daemon", "203.0.113.7", code), PAM_PERM_DENIED);
 	expect_one_event("login-denied", "failure", "locked_source", NULL);
 	/* from another address the same code works */
@@ -1487,7 +1285,7 @@ static void lock_source_now(const char *arg)
 	struct store *st = NULL;
 	struct store_handle *h = NULL;
 
-	ck_assert_int_eq(store_open(P_STORE, &st), STORE_OK);
+	ck_assert_int_eq(store_open(fixture.store, &st), STORE_OK);
 	ck_assert_int_eq(store_lock_source(st, arg, &h), STORE_OK);
 	for (int i = 0; i < 2; i++)
 		lockout_record_failure(store_source_slot(h), &lp, time(NULL));
@@ -1506,8 +1304,8 @@ START_TEST(test_lockout_source_during_prompt)
 	int rv = -1;
 
 	write_policy_deny(100, 2, 0);
-	enroll("root", OTP_SHA1, RFC_SHA1, 6, &tok);
-	code_now(&tok, code);
+	fixture_enroll("root", OTP_SHA1, RFC_SHA1, 6, &tok);
+	fixture_code_at(&tok, 0, code);
 	script_answers(&sc, code, NULL);
 	sc.on_prompt = lock_source_now;
 	sc.on_prompt_arg = "203.0.113.9";
@@ -1528,8 +1326,8 @@ START_TEST(test_account_phase)
 	pam_handle_t *pamh;
 	int b = -1;
 
-	enroll("root", OTP_SHA1, RFC_SHA1, 6, &tok);
-	enroll("daemon", OTP_SHA1, RFC_SHA1, 6, NULL);
+	fixture_enroll("root", OTP_SHA1, RFC_SHA1, 6, &tok);
+	fixture_enroll("daemon", OTP_SHA1, RFC_SHA1, 6, NULL);
 	/* public-key login: account only, no factor in this transaction */
 	script_answers(&sc, NULL, NULL);
 	login("t-mfa", "root", "10.20.1.1", &sc, NULL, &b);
@@ -1544,20 +1342,20 @@ START_TEST(test_account_phase)
 	expect_denial("no_rule", NULL);
 
 	/* a factor verified for root does not pass daemon's account phase */
-	code_now(&tok, code);
+	fixture_code_at(&tok, 0, code);
 	script_answers(&sc, code, NULL);
 	pamh = pam_open("t-mfa", "root", "10.20.1.1", &sc);
 	ck_assert_ptr_nonnull(pamh);
-	ck_assert_int_eq(probe(pamh, false), PAM_SUCCESS);
+	ck_assert_int_eq(fixture_probe(pamh, false), PAM_SUCCESS);
 	ck_assert_int_eq(pam_set_item(pamh, PAM_USER, "daemon"), PAM_SUCCESS);
-	ck_assert_int_eq(probe(pamh, true), PAM_PERM_DENIED);
+	ck_assert_int_eq(fixture_probe(pamh, true), PAM_PERM_DENIED);
 	ck_assert_int_eq(pam_set_item(pamh, PAM_USER, "root"), PAM_SUCCESS);
-	ck_assert_int_eq(probe(pamh, true), PAM_SUCCESS);
+	ck_assert_int_eq(fixture_probe(pamh, true), PAM_SUCCESS);
 	/* a later failed attempt in the same transaction forgets the factor */
 	sc.next = 0;
 	sc.answers[0] = "000000";
-	ck_assert_int_eq(probe(pamh, false), PAM_AUTH_ERR);
-	ck_assert_int_eq(probe(pamh, true), PAM_PERM_DENIED);
+	ck_assert_int_eq(fixture_probe(pamh, false), PAM_AUTH_ERR);
+	ck_assert_int_eq(fixture_probe(pamh, true), PAM_PERM_DENIED);
 	pam_end(pamh, PAM_SUCCESS);
 }
 END_TEST
@@ -1570,8 +1368,8 @@ START_TEST(test_remember)
 	int a = -1, b = -1;
 
 	write_policy_deny(5, 1000, 600);
-	enroll("root", OTP_SHA1, RFC_SHA1, 6, &tok);
-	code_now(&tok, code);
+	fixture_enroll("root", OTP_SHA1, RFC_SHA1, 6, &tok);
+	fixture_code_at(&tok, 0, code);
 	ck_assert_int_eq(auth_once("t-mfa", "root", "10.20.1.1", code), PAM_SUCCESS);
 	/* same (user, source, class): account alone passes, auth asks nothing */
 	script_answers(&sc, NULL, NULL);
@@ -1585,14 +1383,14 @@ START_TEST(test_remember)
 	ck_assert_int_eq(b, PAM_PERM_DENIED);
 	expect_denial("mfa_missing", "admin-mfa");
 	/* a local login (no PAM_RHOST) is remembered as "local" */
-	enroll("root", OTP_SHA1, RFC_SHA1, 6, &tok); /* resets the last step */
-	code_now(&tok, code);
+	fixture_enroll("root", OTP_SHA1, RFC_SHA1, 6, &tok); /* resets the last step */
+	fixture_code_at(&tok, 0, code);
 	ck_assert_int_eq(auth_once("t-mfa", "root", NULL, code), PAM_SUCCESS);
 	script_answers(&sc, NULL, NULL);
 	login("t-mfa", "root", NULL, &sc, NULL, &b);
 	ck_assert_int_eq(b, PAM_SUCCESS);
 	/* a host name is never remembered */
-	enroll("root", OTP_SHA1, RFC_SHA1, 6, &tok);
+	fixture_enroll("root", OTP_SHA1, RFC_SHA1, 6, &tok);
 	ck_assert_int_eq(auth_once("t-mfa", "root", "host.example.org", code), PAM_SUCCESS);
 	script_answers(&sc, NULL, NULL);
 	login("t-mfa", "root", "host.example.org", &sc, NULL, &b);
@@ -1624,7 +1422,7 @@ START_TEST(test_report_only)
 	/* a report-only policy: nothing denied, nothing asked, logged once */
 	k.mode = "report-only";
 	write_policy(&k);
-	enroll("root", OTP_SHA1, RFC_SHA1, 6, NULL);
+	fixture_enroll("root", OTP_SHA1, RFC_SHA1, 6, NULL);
 	script_answers(&sc, NULL, NULL);
 	login("t-mfa", "root", "203.0.113.9", &sc, &a, &b);
 	ck_assert_int_eq(a, PAM_IGNORE);
@@ -1643,7 +1441,7 @@ START_TEST(test_report_only)
 	ck_assert_int_eq(b, PAM_SUCCESS);
 	expect_one_event("login-would-deny", "unknown", "policy_deny", "evil-net");
 	{
-		struct events ev;
+		struct fixture_events ev;
 
 		events_take(&ev);
 		ck_assert_uint_eq(ev.n, 0);
@@ -1713,11 +1511,11 @@ START_TEST(test_race_replay)
 	struct otp_token tok;
 	char answers[NPAR][OTP_CODE_BUF];
 	int rvs[NPAR];
-	struct events ev;
+	struct fixture_events ev;
 
 	write_policy_deny(100, 1000, 0);
-	enroll("root", OTP_SHA1, RFC_SHA1, 6, &tok);
-	code_now(&tok, answers[0]);
+	fixture_enroll("root", OTP_SHA1, RFC_SHA1, 6, &tok);
+	fixture_code_at(&tok, 0, answers[0]);
 	for (int i = 1; i < NPAR; i++)
 		memcpy(answers[i], answers[0], OTP_CODE_BUF);
 	parallel_auth(NPAR, "root", "203.0.113.30", answers, rvs);
@@ -1726,7 +1524,7 @@ START_TEST(test_race_replay)
 	events_take(&ev);
 	ck_assert_uint_eq(events_count(&ev, "login-denied", "failure", "mfa_replay", "admin-mfa"),
 			  NPAR - 1);
-	events_free(&ev);
+	fixture_events_free(&ev);
 }
 END_TEST
 
@@ -1738,13 +1536,13 @@ START_TEST(test_race_failures_counted)
 	bool locked = true;
 
 	write_policy_deny(100, 1000, 0);
-	enroll("root", OTP_SHA1, RFC_SHA1, 6, &tok);
-	code_wrong(&tok, answers[0]);
+	fixture_enroll("root", OTP_SHA1, RFC_SHA1, 6, &tok);
+	fixture_code_wrong(&tok, 0, answers[0]);
 	for (int i = 1; i < NPAR; i++)
 		memcpy(answers[i], answers[0], OTP_CODE_BUF);
 	parallel_auth(NPAR, "root", "203.0.113.31", answers, rvs);
 	ck_assert_int_eq(count_rv(rvs, NPAR, PAM_AUTH_ERR), NPAR);
-	ck_assert_uint_eq(user_failures("root", "elsewhere", &locked), NPAR);
+	ck_assert_uint_eq(fixture_user_failures("root", "elsewhere", &locked), NPAR);
 	ck_assert(!locked);
 }
 END_TEST
@@ -1755,24 +1553,24 @@ START_TEST(test_race_lockout_limit)
 	char answers[NPAR][OTP_CODE_BUF];
 	int rvs[NPAR];
 	bool locked = false;
-	struct events ev;
+	struct fixture_events ev;
 
 	write_policy_deny(5, 1000, 0);
-	enroll("root", OTP_SHA1, RFC_SHA1, 6, &tok);
-	code_wrong(&tok, answers[0]);
+	fixture_enroll("root", OTP_SHA1, RFC_SHA1, 6, &tok);
+	fixture_code_wrong(&tok, 0, answers[0]);
 	for (int i = 1; i < NPAR; i++)
 		memcpy(answers[i], answers[0], OTP_CODE_BUF);
 	parallel_auth(NPAR, "root", "203.0.113.32", answers, rvs);
 	ck_assert_int_eq(count_rv(rvs, NPAR, PAM_AUTH_ERR), 5);
 	ck_assert_int_eq(count_rv(rvs, NPAR, PAM_PERM_DENIED), NPAR - 5);
-	ck_assert_uint_eq(user_failures("root", "elsewhere", &locked), 5);
+	ck_assert_uint_eq(fixture_user_failures("root", "elsewhere", &locked), 5);
 	ck_assert(locked);
 	events_take(&ev);
 	ck_assert_uint_eq(events_count(&ev, "login-denied", "failure", "mfa_invalid", "admin-mfa"), 5);
 	ck_assert_uint_eq(events_count(&ev, "login-denied", "failure", "locked_user", NULL), NPAR - 5);
-	events_free(&ev);
+	fixture_events_free(&ev);
 	/* zoned: the LAN is not locked */
-	code_now(&tok, answers[0]);
+	fixture_code_at(&tok, 0, answers[0]);
 	ck_assert_int_eq(auth_once("t-mfa", "root", "10.20.3.3", answers[0]), PAM_SUCCESS);
 }
 END_TEST
@@ -1791,19 +1589,19 @@ START_TEST(test_race_source_limit)
 	unsigned counted = 0;
 	struct store *st = NULL;
 	struct store_handle *h = NULL;
-	struct events ev;
+	struct fixture_events ev;
 
 	write_policy_deny(100, 5, 0);
 	for (int u = 0; u < 3; u++)
-		enroll(names[u], algos[u], secrets[u], 6, &tok[u]);
+		fixture_enroll(names[u], algos[u], secrets[u], 6, &tok[u]);
 	for (int i = 0; i < NPAR; i++) {
 		users[i] = names[i % 3];
-		code_wrong(&tok[i % 3], answers[i]);
+		fixture_code_wrong(&tok[i % 3], 0, answers[i]);
 	}
 	parallel_auth_users(NPAR, users, "203.0.113.33", answers, rvs);
 	ck_assert_int_eq(count_rv(rvs, NPAR, PAM_AUTH_ERR), 5);
 	ck_assert_int_eq(count_rv(rvs, NPAR, PAM_PERM_DENIED), NPAR - 5);
-	ck_assert_int_eq(store_open(P_STORE, &st), STORE_OK);
+	ck_assert_int_eq(store_open(fixture.store, &st), STORE_OK);
 	ck_assert_int_eq(store_lock_source(st, "203.0.113.33", &h), STORE_OK);
 	counted = store_source_slot(h)->failures;
 	ck_assert(lockout_is_locked(store_source_slot(h), time(NULL)));
@@ -1813,7 +1611,7 @@ START_TEST(test_race_source_limit)
 	events_take(&ev);
 	ck_assert_uint_eq(events_count(&ev, "login-denied", "failure", "mfa_invalid", "admin-mfa"), 5);
 	ck_assert_uint_eq(events_count(&ev, "login-denied", "failure", "locked_source", NULL), NPAR - 5);
-	events_free(&ev);
+	fixture_events_free(&ev);
 }
 END_TEST
 
@@ -1843,8 +1641,8 @@ static int full_spool_child(int report_fd)
 		dprintf(report_fd, "unshare/mount: %s", strerror(errno));
 		return SKIP_EXIT;
 	}
-	if (mkdir(P_SPOOL, 0700) != 0 ||
-	    mount("tmpfs", P_SPOOL, "tmpfs", 0, "size=64k,mode=0700") != 0 ||
+	if (mkdir(fixture.spool, 0700) != 0 ||
+	    mount("tmpfs", fixture.spool, "tmpfs", 0, "size=64k,mode=0700") != 0 ||
 	    mount("tmpfs", "/dev", "tmpfs", 0, "size=64k,mode=0755") != 0) {
 		dprintf(report_fd, "tmpfs mount: %s", strerror(errno));
 		return SKIP_EXIT;
@@ -1854,11 +1652,11 @@ static int full_spool_child(int report_fd)
 	if (s < 0 || bind(s, (struct sockaddr *)&sun, sizeof(sun)) != 0)
 		CHILD_FAIL("syslog socket: %s", strerror(errno));
 	/* tmp/ and new/ first, then fill the rest */
-	snprintf(path, sizeof(path), "%s/tmp", P_SPOOL);
+	snprintf(path, sizeof(path), "%s/tmp", fixture.spool);
 	mkdir(path, 0700);
-	snprintf(path, sizeof(path), "%s/new", P_SPOOL);
+	snprintf(path, sizeof(path), "%s/new", fixture.spool);
 	mkdir(path, 0700);
-	snprintf(path, sizeof(path), "%s/filler", P_SPOOL);
+	snprintf(path, sizeof(path), "%s/filler", fixture.spool);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	memset(buf, 'x', sizeof(buf));
 	while (fd >= 0 && write(fd, buf, sizeof(buf)) > 0)
@@ -1875,7 +1673,7 @@ static int full_spool_child(int report_fd)
 
 		t.secret_len = strlen(RFC_SHA1);
 		memcpy(t.secret, RFC_SHA1, t.secret_len);
-		if (store_open(P_STORE, &st) != STORE_OK ||
+		if (store_open(fixture.store, &st) != STORE_OK ||
 		    store_enroll(st, "root", &t, true, time(NULL)) != STORE_OK)
 			CHILD_FAIL("enroll failed");
 		store_close(st);
@@ -1890,10 +1688,10 @@ static int full_spool_child(int report_fd)
 		CHILD_FAIL("deny with a full spool: %d", a);
 	if ((a = try_auth("t-mfa", "root", "203.0.113.40", code)) != PAM_SUCCESS)
 		CHILD_FAIL("right code with a full spool: %d", a);
-	snprintf(path, sizeof(path), "%s/new", P_SPOOL);
+	snprintf(path, sizeof(path), "%s/new", fixture.spool);
 	if (count_dir(path) != 0)
 		CHILD_FAIL("an event reached the full spool");
-	snprintf(path, sizeof(path), "%s/tmp", P_SPOOL);
+	snprintf(path, sizeof(path), "%s/tmp", fixture.spool);
 	if (count_dir(path) != 0)
 		CHILD_FAIL("a partial event was left in tmp/");
 	for (;;) {
@@ -1990,7 +1788,7 @@ static Suite *pam_suite(bool full_spool)
 
 #define TC(name)                                                    \
 	tc = tcase_create(name);                                    \
-	tcase_add_checked_fixture(tc, setup, teardown);             \
+	tcase_add_checked_fixture(tc, setup, fixture_teardown);        \
 	tcase_set_timeout(tc, 60);                                  \
 	suite_add_tcase(s, tc)
 
@@ -2065,29 +1863,16 @@ static int enroll_main(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	const char *build = argc > 1 ? argv[1] : "build";
-	char abs[PATH_MAX], why[256];
+	char why[256];
 	bool full_spool;
-	SRunner *runner;
-	int failed;
+	int rv;
 
 	if (argc > 1 && strcmp(argv[1], "--enroll") == 0)
 		return enroll_main(argc, argv);
 
-	if (realpath(build, abs) == NULL) {
-		fprintf(stderr, "test_pam: build directory %s: %s\n", build, strerror(errno));
-		return 2;
-	}
-	if (snprintf(g_garde_so, sizeof(g_garde_so), "%s/pam_garde.so", abs) >=
-		    (int)sizeof(g_garde_so) ||
-	    snprintf(g_expect_so, sizeof(g_expect_so), "%s/tests/pam_expect_authtok.so", abs) >=
-		    (int)sizeof(g_expect_so))
-		return 2;
-	if (access(g_garde_so, R_OK) != 0 || access(g_expect_so, R_OK) != 0) {
-		fprintf(stderr, "test_pam: %s or %s missing (make test builds them)\n", g_garde_so,
-			g_expect_so);
-		return 2;
-	}
+	rv = fixture_find_modules("test_pam", argc > 1 ? argv[1] : "build");
+	if (rv != 0)
+		return rv;
 	if (geteuid() != 0) {
 		fprintf(stderr, "test_pam: SKIP: needs root (chown to nobody, mount namespaces)\n");
 		return 77;
@@ -2096,9 +1881,5 @@ int main(int argc, char **argv)
 	if (!full_spool)
 		printf("test_pam: SKIP full-spool test (not counted): %s\n", why);
 	printf("test_pam: SKIP out-of-memory -> PAM_BUF_ERR (not counted): needs fault injection\n");
-	runner = srunner_create(pam_suite(full_spool));
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return fixture_run(pam_suite(full_spool));
 }

@@ -30,62 +30,35 @@
  *   too short, code with a space, non-ASCII, 64 KiB       PAM_AUTH_ERR      mfa_missing / mfa_invalid */
 #define _GNU_SOURCE
 #include <check.h>
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <security/pam_appl.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "otp.h"
+#include "pam_fixture.h"
 #include "store.h"
-
-static char g_garde_so[PATH_MAX + 64];
-static char g_expect_so[PATH_MAX + 64];
-
-static char T[PATH_MAX];
-static char P_POLICY[PATH_MAX + 32], P_STORE[PATH_MAX + 32], P_SPOOL[PATH_MAX + 32];
-static char P_CONF[PATH_MAX + 32];
-static char G_ARGS[4 * PATH_MAX];
 
 static const char RFC_SHA1[] = "12345678901234567890";
 
 /* ---------------------------------------------------------------- files */
 
-static void write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-	size_t len = strlen(text);
-
-	ck_assert_msg(fd >= 0, "open %s: %s", path, strerror(errno));
-	ck_assert_int_eq(write(fd, text, len), (ssize_t)len);
-	ck_assert_int_eq(fchmod(fd, 0644), 0);
-	close(fd);
-}
-
+/* The mail stack of pam_garde(8), with the marks that show PAM_IGNORE. */
 static void write_service(const char *name, const char *extra)
 {
-	char path[PATH_MAX + 64], text[16384];
-	int n = snprintf(text, sizeof(text),
-			 "auth [success=done ignore=ignore default=die] %s %s mode=suffix %s\n"
-			 "auth optional %s mark=auth\n"
-			 "auth required %s expect=s3cret\n"
-			 "account [success=done ignore=ignore default=die] %s %s mode=suffix %s\n"
-			 "account required %s mark=account\n",
-			 g_garde_so, G_ARGS, extra, g_expect_so, g_expect_so, g_garde_so, G_ARGS,
-			 extra, g_expect_so);
-
-	ck_assert(n > 0 && (size_t)n < sizeof(text));
-	snprintf(path, sizeof(path), "%s/%s", P_CONF, name);
-	write_file(path, text);
+	fixture_write_service(name,
+			      "auth [success=done ignore=ignore default=die] %s %s mode=suffix %s\n"
+			      "auth optional %s mark=auth\n"
+			      "auth required %s expect=s3cret\n"
+			      "account [success=done ignore=ignore default=die] %s %s mode=suffix %s\n"
+			      "account required %s mark=account\n",
+			      fixture.garde_so, fixture.module_args, extra, fixture.expect_so,
+			      fixture.expect_so, fixture.garde_so, fixture.module_args, extra,
+			      fixture.expect_so);
 }
 
 static void write_policy(const char *mode, unsigned remember)
@@ -109,41 +82,17 @@ static void write_policy(const char *mode, unsigned remember)
 		 "  { name = \"admin-mfa\"; class = \"admin\"; action = \"mfa\"; remember = false; }\n"
 		 ");\n",
 		 mode, remember);
-	write_file(P_POLICY, text);
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	(void)sb;
-	(void)ftw;
-	if (type == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
+	fixture_write_file(fixture.policy, 0644, text);
 }
 
 static void setup(void)
 {
-	strcpy(T, "/tmp/garde-pam-mail.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(T));
-	snprintf(P_POLICY, sizeof(P_POLICY), "%s/policy.conf", T);
-	snprintf(P_STORE, sizeof(P_STORE), "%s/store", T);
-	snprintf(P_SPOOL, sizeof(P_SPOOL), "%s/spool", T);
-	snprintf(P_CONF, sizeof(P_CONF), "%s/pam.d", T);
-	snprintf(G_ARGS, sizeof(G_ARGS), "policy=%s store=%s spool=%s", P_POLICY, P_STORE, P_SPOOL);
-	ck_assert_int_eq(mkdir(P_CONF, 0755), 0);
+	fixture_setup_dir("/tmp/garde-pam-mail.XXXXXX");
 	write_policy("enforce", 600);
 	write_service("m-mail", "app_password");
 	write_service("m-web", "app_password");
 	write_service("m-admin", "app_password");
 	write_service("m-plain", "");
-}
-
-static void teardown(void)
-{
-	if (T[0] != '\0')
-		nftw(T, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }
 
 /* --------------------------------------------------------------- logins */
@@ -185,20 +134,13 @@ static int login2(const char *service, const char *user, const char *rhost, cons
 {
 	struct script sc = { answer, false };
 	struct pam_conv conv = { conv_fn, &sc };
-	pam_handle_t *pamh = NULL;
+	pam_handle_t *pamh = fixture_pam_start(service, user, rhost, &conv);
 	int rv;
 
-	ck_assert_int_eq(pam_start_confdir(service, user, &conv, P_CONF, &pamh), PAM_SUCCESS);
-	if (rhost != NULL)
-		ck_assert_int_eq(pam_set_item(pamh, PAM_RHOST, rhost), PAM_SUCCESS);
-	rv = pam_authenticate(pamh, 0);
-	if (rv == PAM_SUCCESS && pam_getenv(pamh, "GARDE_REACHED_auth") != NULL)
-		rv = PAM_IGNORE;
-	if (acct != NULL) {
-		*acct = pam_acct_mgmt(pamh, 0);
-		if (*acct == PAM_SUCCESS && pam_getenv(pamh, "GARDE_REACHED_account") != NULL)
-			*acct = PAM_IGNORE;
-	}
+	ck_assert_msg(pamh != NULL, "pam_start_confdir(%s) failed", service);
+	rv = fixture_probe(pamh, false);
+	if (acct != NULL)
+		*acct = fixture_probe(pamh, true);
 	pam_end(pamh, rv);
 	return rv;
 }
@@ -210,17 +152,10 @@ static int login(const char *service, const char *user, const char *rhost, const
 
 /* ---------------------------------------------------------------- store */
 
+/* Every token here: SHA1, 6 digits, the RFC 6238 secret. */
 static void enroll(const char *user, struct otp_token *out)
 {
-	struct otp_token tok = { .kind = OTP_TOTP, .algo = OTP_SHA1, .digits = 6, .step = 30 };
-	struct store *st = NULL;
-
-	tok.secret_len = strlen(RFC_SHA1);
-	memcpy(tok.secret, RFC_SHA1, tok.secret_len);
-	ck_assert_int_eq(store_open(P_STORE, &st), STORE_OK);
-	ck_assert_int_eq(store_enroll(st, user, &tok, true, time(NULL)), STORE_OK);
-	store_close(st);
-	*out = tok;
+	fixture_enroll(user, OTP_SHA1, RFC_SHA1, 6, out);
 }
 
 /* A new app password of class_name for user, expiring at expires (0:
@@ -232,7 +167,7 @@ static void add_apppw(const char *user, const char *class_name, int64_t expires,
 	struct store_handle *h = NULL;
 	struct store_record *rec;
 
-	ck_assert_int_eq(store_open(P_STORE, &st), STORE_OK);
+	ck_assert_int_eq(store_open(fixture.store, &st), STORE_OK);
 	ck_assert_int_eq(store_lock_user(st, user, &h), STORE_OK);
 	rec = store_record(h);
 	ck_assert_int_eq(store_apppw_add(rec, class_name, "test", time(NULL), 0, pw,
@@ -250,21 +185,11 @@ static void read_record(const char *user, struct store_record *out)
 	struct store *st = NULL;
 	struct store_handle *h = NULL;
 
-	ck_assert_int_eq(store_open(P_STORE, &st), STORE_OK);
+	ck_assert_int_eq(store_open(fixture.store, &st), STORE_OK);
 	ck_assert_int_eq(store_lock_user(st, user, &h), STORE_OK);
 	memcpy(out, store_record(h), sizeof(*out));
 	store_unlock(h);
 	store_close(st);
-}
-
-static unsigned failures(const char *user, const char *zone)
-{
-	static struct store_record rec;
-	const struct lockout_slot *slot;
-
-	read_record(user, &rec);
-	slot = store_zone_find(&rec, zone);
-	return slot != NULL ? slot->failures : 0;
 }
 
 /* Every remembered entry of user expires now. */
@@ -274,7 +199,7 @@ static void expire_remember(const char *user)
 	struct store_handle *h = NULL;
 	struct store_record *rec;
 
-	ck_assert_int_eq(store_open(P_STORE, &st), STORE_OK);
+	ck_assert_int_eq(store_open(fixture.store, &st), STORE_OK);
 	ck_assert_int_eq(store_lock_user(st, user, &h), STORE_OK);
 	rec = store_record(h);
 	for (size_t i = 0; i < rec->n_remember; i++)
@@ -284,33 +209,6 @@ static void expire_remember(const char *user)
 	store_close(st);
 }
 
-static void code_at(const struct otp_token *tok, int offset, char out[OTP_CODE_BUF])
-{
-	ck_assert_int_eq(otp_generate(tok, time(NULL) + offset * (int)tok->step, out, OTP_CODE_BUF),
-			 OTP_OK);
-}
-
-/* A well-formed code that matches no step near now. */
-static void code_wrong(const struct otp_token *tok, char out[OTP_CODE_BUF])
-{
-	uint64_t t = (uint64_t)time(NULL) / tok->step;
-
-	for (unsigned v = 111111;; v++) {
-		char cand[OTP_CODE_BUF], c[OTP_CODE_BUF];
-		bool hit = false;
-
-		snprintf(cand, sizeof(cand), "%06u", v);
-		for (uint64_t s = t - 3; s <= t + 3; s++) {
-			otp_generate_factor(tok, s, c, sizeof(c));
-			hit |= strcmp(c, cand) == 0;
-		}
-		if (!hit) {
-			memcpy(out, cand, sizeof(cand));
-			return;
-		}
-	}
-}
-
 /* --------------------------------------------------------------- events */
 
 /* Reads and removes every event; returns how many there were, and how
@@ -318,32 +216,14 @@ static void code_wrong(const struct otp_token *tok, char out[OTP_CODE_BUF])
 static size_t events(const char *n1, const char *n2, const char *n3, size_t *matching,
 		     const char *secret)
 {
-	char dir[PATH_MAX + 64];
-	struct dirent *e;
-	size_t total = 0;
-	DIR *d;
+	struct fixture_events ev;
+	size_t total;
 
 	*matching = 0;
-	snprintf(dir, sizeof(dir), "%s/new", P_SPOOL);
-	d = opendir(dir);
-	if (d == NULL)
-		return 0;
-	while ((e = readdir(d)) != NULL) {
-		char path[PATH_MAX + 512], buf[8192];
-		size_t len;
-		FILE *f;
+	fixture_events_take(&ev);
+	for (size_t i = 0; i < ev.n; i++) {
+		const char *buf = ev.v[i];
 
-		if (e->d_name[0] == '.')
-			continue;
-		ck_assert_int_lt(snprintf(path, sizeof(path), "%s/%s", dir, e->d_name),
-				 (int)sizeof(path));
-		f = fopen(path, "r");
-		ck_assert_ptr_nonnull(f);
-		len = fread(buf, 1, sizeof(buf) - 1, f);
-		buf[len] = '\0';
-		fclose(f);
-		unlink(path);
-		total++;
 		if (secret != NULL && secret[0] != '\0')
 			ck_assert_msg(strstr(buf, secret) == NULL, "event holds the secret: %s", buf);
 		if ((n1 == NULL || strstr(buf, n1) != NULL) && (n2 == NULL || strstr(buf, n2) != NULL) &&
@@ -352,7 +232,8 @@ static size_t events(const char *n1, const char *n2, const char *n3, size_t *mat
 		else
 			fprintf(stderr, "  other event: %s\n", buf);
 	}
-	closedir(d);
+	total = ev.n;
+	fixture_events_free(&ev);
 	return total;
 }
 
@@ -367,13 +248,6 @@ static void expect_denial(const char *reason, const char *rule, const char *secr
 	n = events("\"action\":\"login-denied\"", r, rule != NULL ? ru : NULL, &m, secret);
 	ck_assert_msg(n == 1 && m == 1, "want one %s denial, have %zu events, %zu matching", reason,
 		      n, m);
-}
-
-static void expect_no_event(void)
-{
-	size_t m, n = events(NULL, NULL, NULL, &m, NULL);
-
-	ck_assert_msg(n == 0, "want no event, have %zu", n);
 }
 
 /* ============================================================== tests */
@@ -391,7 +265,7 @@ START_TEST(test_apppw_accepted)
 	 * the account phase accepts the login without a code. */
 	ck_assert_int_eq(login2("m-mail", "root", "203.0.113.5", pw, &acct), PAM_SUCCESS);
 	ck_assert_int_eq(acct, PAM_SUCCESS);
-	expect_no_event();
+	fixture_expect_no_event();
 	read_record("root", &rec);
 	ck_assert_int_eq(rec.n_apppw, 1);
 	ck_assert_str_eq(rec.apppw[0].last_source, "203.0.113.5");
@@ -406,7 +280,7 @@ START_TEST(test_apppw_accepted)
 	add_apppw("daemon", "mail", 0, pw, id);
 	ck_assert_int_eq(login2("m-mail", "daemon", "203.0.113.5", pw, &acct), PAM_SUCCESS);
 	ck_assert_int_eq(acct, PAM_SUCCESS);
-	expect_no_event();
+	fixture_expect_no_event();
 }
 END_TEST
 
@@ -432,7 +306,7 @@ START_TEST(test_apppw_refused)
 	/* of another class (web) at a mail service; and good at its own */
 	ck_assert_int_eq(login("m-mail", "root", "203.0.113.5", web), PAM_AUTH_ERR);
 	expect_denial("app_password_invalid", "mail-mfa", web);
-	ck_assert_uint_eq(failures("root", "elsewhere"), 3);
+	ck_assert_uint_eq(fixture_user_failures("root", "elsewhere", NULL), 3);
 	/* three failures, deny = 3: the right one is refused as locked now,
 	 * and still good from the LAN (another zone) */
 	ck_assert_int_eq(login("m-mail", "root", "203.0.113.5", pw), PAM_PERM_DENIED);
@@ -442,9 +316,9 @@ START_TEST(test_apppw_refused)
 	/* an admin service: its rule does not take app passwords, counted or not */
 	ck_assert_int_eq(login("m-admin", "root", "10.20.1.1", pw), PAM_AUTH_ERR);
 	expect_denial("app_password_invalid", "admin-mfa", pw);
-	ck_assert_uint_eq(failures("root", "lan"), 0);
+	ck_assert_uint_eq(fixture_user_failures("root", "lan", NULL), 0);
 	/* revoked */
-	ck_assert_int_eq(store_open(P_STORE, &st), STORE_OK);
+	ck_assert_int_eq(store_open(fixture.store, &st), STORE_OK);
 	ck_assert_int_eq(store_lock_user(st, "root", &h), STORE_OK);
 	ck_assert_uint_eq(store_apppw_revoke_all(store_record(h)), 3);
 	ck_assert_int_eq(store_commit_sync(h), STORE_OK);
@@ -456,15 +330,7 @@ START_TEST(test_apppw_refused)
 	snprintf(other, sizeof(other), "%s", pw);
 	ck_assert_int_eq(login("m-mail", "garde-no-such-user", "10.20.1.1", other), PAM_AUTH_ERR);
 	expect_denial("app_password_invalid", "mail-lan", other);
-	{
-		char hex[STORE_HASH_HEX], path[PATH_MAX + 128];
-
-		store_name_hash("garde-no-such-user", strlen("garde-no-such-user"), hex);
-		snprintf(path, sizeof(path), "%s/users/%s", P_STORE, hex);
-		ck_assert_msg(access(path, F_OK) != 0, "a record for an unknown user");
-		snprintf(path, sizeof(path), "%s/lock/user-%.3s", P_STORE, hex);
-		ck_assert_msg(access(path, F_OK) != 0, "a lock file for an unknown user");
-	}
+	fixture_expect_no_files_for("garde-no-such-user");
 	/* from a denied network the rule decides first */
 	ck_assert_int_eq(login("m-mail", "root", "198.51.100.7", pw), PAM_PERM_DENIED);
 	expect_denial("policy_deny", "evil-net", pw);
@@ -480,14 +346,14 @@ START_TEST(test_apppw_report_only)
 	write_policy("report-only", 0);
 	add_apppw("root", "mail", 0, pw, id);
 	ck_assert_int_eq(login("m-mail", "root", "203.0.113.5", pw), PAM_SUCCESS);
-	expect_no_event();
+	fixture_expect_no_event();
 	/* refused by the next module (not "s3cret"), only reported by pam_garde */
 	ck_assert_int_eq(login("m-mail", "root", "203.0.113.5", bogus), PAM_AUTH_ERR);
 	n = events("\"action\":\"login-would-deny\"", "\"reason\":\"app_password_invalid\"", NULL,
 		   &m, bogus);
 	ck_assert_uint_eq(m, 1);
 	ck_assert_uint_ge(n, 1);
-	ck_assert_uint_eq(failures("root", "elsewhere"), 0);
+	ck_assert_uint_eq(fixture_user_failures("root", "elsewhere", NULL), 0);
 }
 END_TEST
 
@@ -498,12 +364,12 @@ START_TEST(test_password_and_code)
 
 	enroll("root", &tok);
 	add_apppw("root", "mail", 0, pw, id);
-	code_at(&tok, 0, code);
+	fixture_code_at(&tok, 0, code);
 	snprintf(text, sizeof(text), "s3cret%s", code);
 	/* the code is verified and taken off; pam_garde steps aside (PAM_IGNORE,
 	 * not PAM_SUCCESS: the password is the next module's) */
 	ck_assert_int_eq(login("m-mail", "root", "203.0.113.5", text), PAM_IGNORE);
-	expect_no_event();
+	fixture_expect_no_event();
 	/* without the app_password option an app password is just a password */
 	ck_assert_int_eq(login("m-plain", "root", "203.0.113.9", pw), PAM_AUTH_ERR);
 	expect_denial("mfa_missing", "mail-mfa", pw);
@@ -516,23 +382,23 @@ START_TEST(test_remember_suffix)
 	char code[OTP_CODE_BUF], next[OTP_CODE_BUF], wrong[OTP_CODE_BUF], text[64];
 
 	enroll("root", &tok);
-	code_at(&tok, 0, code);
+	fixture_code_at(&tok, 0, code);
 	snprintf(text, sizeof(text), "s3cret%s", code);
 	ck_assert_int_eq(login("m-mail", "root", "203.0.113.5", text), PAM_IGNORE);
 	/* the same client again, with the code it was set up with: taken off */
 	ck_assert_int_eq(login("m-mail", "root", "203.0.113.5", text), PAM_IGNORE);
 	/* the password alone: untouched */
 	ck_assert_int_eq(login("m-mail", "root", "203.0.113.5", "s3cret"), PAM_IGNORE);
-	expect_no_event();
+	fixture_expect_no_event();
 	/* other trailing digits: not a code of this source, so the whole text
 	 * is the password (the next module refuses it); nothing counted */
-	code_wrong(&tok, wrong);
+	fixture_code_wrong(&tok, 111111, wrong);
 	snprintf(text, sizeof(text), "s3cret%s", wrong);
 	ck_assert_int_eq(login("m-mail", "root", "203.0.113.5", text), PAM_AUTH_ERR);
-	expect_no_event();
-	ck_assert_uint_eq(failures("root", "elsewhere"), 0);
+	fixture_expect_no_event();
+	ck_assert_uint_eq(fixture_user_failures("root", "elsewhere", NULL), 0);
 	/* a fresh code (the next step) from the remembered source: taken off */
-	code_at(&tok, 1, next);
+	fixture_code_at(&tok, 1, next);
 	snprintf(text, sizeof(text), "s3cret%s", next);
 	ck_assert_int_eq(login("m-mail", "root", "203.0.113.5", text), PAM_IGNORE);
 	/* the first code replayed from another source: refused */
@@ -546,7 +412,7 @@ START_TEST(test_remember_suffix)
 	expire_remember("root");
 	ck_assert_int_eq(login("m-mail", "root", "203.0.113.5", "s3cret"), PAM_AUTH_ERR);
 	expect_denial("mfa_missing", "mail-mfa", NULL);
-	ck_assert_uint_eq(failures("root", "elsewhere"), 1); /* the replay only */
+	ck_assert_uint_eq(fixture_user_failures("root", "elsewhere", NULL), 1); /* the replay only */
 }
 END_TEST
 
@@ -558,7 +424,7 @@ START_TEST(test_remember_false)
 	char code[OTP_CODE_BUF], text[64];
 
 	enroll("root", &tok);
-	code_at(&tok, 0, code);
+	fixture_code_at(&tok, 0, code);
 	snprintf(text, sizeof(text), "s3cret%s", code);
 	ck_assert_int_eq(login("m-admin", "root", "203.0.113.5", text), PAM_IGNORE);
 	ck_assert_int_eq(login("m-admin", "root", "203.0.113.5", "s3cret"), PAM_AUTH_ERR);
@@ -577,7 +443,7 @@ START_TEST(test_bad_input)
 	char code[OTP_CODE_BUF], text[128];
 
 	enroll("root", &tok);
-	code_at(&tok, 0, code);
+	fixture_code_at(&tok, 0, code);
 	/* too short to hold a code */
 	ck_assert_int_eq(login("m-mail", "root", "203.0.113.5", "12345"), PAM_AUTH_ERR);
 	expect_denial("mfa_missing", "mail-mfa", NULL);
@@ -588,7 +454,7 @@ START_TEST(test_bad_input)
 	/* non-ASCII: the code verifies, the next module sees the password */
 	snprintf(text, sizeof(text), "p\xc3\xa4ssw\xc3\xb6rd%s", code);
 	ck_assert_int_eq(login("m-mail", "root", "203.0.113.5", text), PAM_AUTH_ERR);
-	expect_no_event(); /* refused by the next module: not "s3cret" */
+	fixture_expect_no_event(); /* refused by the next module: not "s3cret" */
 	/* non-ASCII where an app password's shape is expected */
 	ck_assert_int_eq(login("m-mail", "root", "203.0.113.7", "abcd-\xc3\xa9""fgh-ijkm-npqr-stuv-wxyz"),
 			 PAM_AUTH_ERR);
@@ -600,7 +466,7 @@ START_TEST(test_bad_input)
 	expect_denial("mfa_missing", "mail-mfa", NULL);
 	/* and from the remembered source it is left to the next module */
 	ck_assert_int_eq(login("m-mail", "root", "203.0.113.5", big), PAM_AUTH_ERR);
-	expect_no_event();
+	fixture_expect_no_event();
 }
 END_TEST
 
@@ -609,7 +475,7 @@ static Suite *mail_suite(void)
 	Suite *s = suite_create("pam-mail");
 	TCase *tc = tcase_create("mail");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, fixture_teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_apppw_accepted);
 	tcase_add_test(tc, test_apppw_refused);
@@ -624,32 +490,13 @@ static Suite *mail_suite(void)
 
 int main(int argc, char **argv)
 {
-	const char *build = argc > 1 ? argv[1] : "build";
-	char abs[PATH_MAX];
-	SRunner *runner;
-	int failed;
+	int rv = fixture_find_modules("test_pam_mail", argc > 1 ? argv[1] : "build");
 
-	if (realpath(build, abs) == NULL) {
-		fprintf(stderr, "test_pam_mail: build directory %s: %s\n", build, strerror(errno));
-		return 2;
-	}
-	if (snprintf(g_garde_so, sizeof(g_garde_so), "%s/pam_garde.so", abs) >=
-		    (int)sizeof(g_garde_so) ||
-	    snprintf(g_expect_so, sizeof(g_expect_so), "%s/tests/pam_expect_authtok.so", abs) >=
-		    (int)sizeof(g_expect_so))
-		return 2;
-	if (access(g_garde_so, R_OK) != 0 || access(g_expect_so, R_OK) != 0) {
-		fprintf(stderr, "test_pam_mail: %s or %s missing (make test builds them)\n",
-			g_garde_so, g_expect_so);
-		return 2;
-	}
+	if (rv != 0)
+		return rv;
 	if (geteuid() != 0) {
 		fprintf(stderr, "test_pam_mail: SKIP: needs root (a store owned by root)\n");
 		return 77;
 	}
-	runner = srunner_create(mail_suite());
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return fixture_run(mail_suite());
 }
