@@ -261,8 +261,9 @@ void store_unlock(struct store_handle *h);
 /* Reads user's record WITHOUT the lock, for checks that decide nothing by
  * themselves (is the user enrolled, locked out in this zone, remembered?):
  * whatever changes them is done again under store_lock_user(), because
- * the record may change right after the peek (and a peek racing several
- * commits may even return one a few commits old). Creates
+ * the record may change right after the peek (and a peek racing commits
+ * may return the record as it was before the last of them, never older:
+ * see store_slot_read). Creates
  * nothing (no directory, no lock file, no record). STORE_ENOENT when there
  * is no record; the other errors as store_lock_user(). *out is set on
  * STORE_OK only; it holds the secret: store_record_wipe() it. */

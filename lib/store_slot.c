@@ -259,6 +259,24 @@ static int store_read_slot(int fd, off_t size, unsigned which, struct store_slot
 	return STORE_OK;
 }
 
+/* Slot A is read before slot B. Taking A is safe when B, read after it,
+ * holds an older record: commits alternate between the slots, so A cannot
+ * have been rewritten without a newer B. Otherwise (B being written, or
+ * torn) A may have been rewritten since it was read, two commits ago or
+ * more for all this reader knows: it is taken only if its header, read
+ * again, is the same. Under the lock (no writer) this is always so, and a
+ * file with slot A alone has no B to race with. */
+static bool store_slot_a_current(int fd, off_t size, const struct store_slotbuf b[2])
+{
+	char again[STORE_SLOT_HDR];
+	size_t got = 0;
+
+	if (size <= (off_t)STORE_RECORD_MAX || (b[1].header && b[1].seq < b[0].seq))
+		return true;
+	return store_pread_all(fd, again, sizeof(again), 0, &got) == STORE_OK &&
+	       got == sizeof(again) && memcmp(again, b[0].p, sizeof(again)) == 0;
+}
+
 int store_slot_read(int fd, off_t size, int tries,
 		    store_parse_fn parse, void *arg, unsigned *which, uint64_t *seq)
 {
@@ -291,6 +309,8 @@ int store_slot_read(int fd, off_t size, int tries,
 				i = 1 - i;
 			if (!b[i].header || !store_slot_verify(b[i].p, b[i].len))
 				continue;
+			if (i == 0 && !store_slot_a_current(fd, size, b))
+				break; /* read both again */
 			rv = parse(arg, b[i].p + STORE_SLOT_HDR, b[i].len);
 			if (rv == STORE_OK) {
 				*which = i;

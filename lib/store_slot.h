@@ -35,7 +35,9 @@ typedef int (*store_parse_fn)(void *arg, const char *text, size_t len);
  * of the valid slot with the larger sequence number, else of the other
  * valid slot. *which (0 = A, 1 = B) and *seq say which one was taken.
  * STORE_ECORRUPT when no slot is valid and parses, after tries reads (a
- * reader without the lock may meet slots torn by commits in progress). */
+ * reader without the lock may meet slots torn by commits in progress, and
+ * reads again rather than take a slot that commits may have overwritten
+ * while it read the other). */
 int store_slot_read(int fd, off_t size, int tries,
 		    store_parse_fn parse, void *arg, unsigned *which, uint64_t *seq);
 

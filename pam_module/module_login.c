@@ -128,9 +128,11 @@ int module_peek_user(struct module_login *L, const struct store_record **rec)
 		if (rv == PAM_SUCCESS && (L->peeked = malloc(sizeof(*L->peeked))) == NULL)
 			rv = PAM_BUF_ERR;
 		if (rv == PAM_SUCCESS) {
+			store_record_clear(L->peeked);
 			err = store_peek_user(L->store, L->user, L->peeked);
 			if (err != STORE_OK) {
-				free(L->peeked); /* nothing was read into it */
+				store_record_wipe(L->peeked);
+				free(L->peeked);
 				L->peeked = NULL;
 			}
 			if (err != STORE_OK && err != STORE_ENOENT) {
