@@ -323,14 +323,19 @@ static int store_flock(int fd)
 	return STORE_OK;
 }
 
-/* Opens (creating 0600) and flock()s a stripe lock file. */
-static int store_take_lock(struct store *st, const char *name, int *lock_fd)
+/* Opens (creating 0600) and flock()s the stripe lock file
+ * "<prefix>-<first 3 hex digits of hash>": 4096 lock files in all,
+ * whatever the number of names (one per IPv6 address would let an
+ * attacker fill the disk with them). */
+static int store_take_stripe(struct store *st, const char *prefix, const char *hash,
+			     int *lock_fd)
 {
-	char path[STORE_PATH_MAX];
+	char name[16], path[STORE_PATH_MAX];
 	int fd, rv = store_subdir(st, STORE_DIR_LOCK, true);
 
 	if (rv != STORE_OK)
 		return rv;
+	snprintf(name, sizeof(name), "%s-%.3s", prefix, hash);
 	store_path(path, STORE_DIR_LOCK, "", name, "");
 	fd = store_create_at(st, STORE_DIR_LOCK, path,
 			     O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
@@ -345,18 +350,6 @@ static int store_take_lock(struct store *st, const char *name, int *lock_fd)
 	}
 	*lock_fd = fd;
 	return STORE_OK;
-}
-
-/* The stripe lock "<prefix>-<first 3 hex digits of hash>": 4096 lock files
- * in all, whatever the number of names (one per IPv6 address would let an
- * attacker fill the disk with them). */
-static int store_take_stripe(struct store *st, const char *prefix, const char *hash,
-			     int *lock_fd)
-{
-	char name[16];
-
-	snprintf(name, sizeof(name), "%s-%.3s", prefix, hash);
-	return store_take_lock(st, name, lock_fd);
 }
 
 /* The error of an open of a record that failed with errno. */
@@ -408,15 +401,6 @@ static int store_openat_record(struct store *st, enum store_dir_id id, const cha
 
 	store_path(path, id, "", hash, "");
 	return openat(st->root_fd, path, flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-}
-
-/* Opens a record file and checks it: read-write under the lock, read-only
- * for a peek. */
-static int store_open_record(struct store *st, enum store_dir_id id, const char *hash,
-			     bool write, int *fd_out, struct stat *sb)
-{
-	return store_accept_record(store_openat_record(st, id, hash, write ? O_RDWR : O_RDONLY),
-				   fd_out, sb);
 }
 
 /* Below a private root (struct store) a peek opens its record with one
@@ -681,7 +665,8 @@ int store_lock_source(struct store *st, const char *source_text, struct store_ha
 	rv = store_take_stripe(st, "source", h->hash, &h->lock_fd);
 	if (rv != STORE_OK)
 		goto out;
-	rv = store_open_record(st, STORE_DIR_SOURCES, h->hash, true, &h->rec_fd, &sb);
+	rv = store_accept_record(store_openat_record(st, STORE_DIR_SOURCES, h->hash, O_RDWR),
+				 &h->rec_fd, &sb);
 	if (rv == STORE_OK) {
 		h->exists = true;
 		sp.source_text = source_text;
