@@ -102,6 +102,28 @@ static const char *format_word(const char *word, char *buf, size_t len)
 	return buf;
 }
 
+/* a.b.c.d by hand: glibc's inet_ntop formats IPv4 with sprintf, which
+ * costs a login more than the rest of its decision. */
+static const char *format_v4(const uint8_t a[4], char *buf, size_t len)
+{
+	char text[INET_ADDRSTRLEN], *p = text;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned v = a[i];
+
+		if (v >= 100)
+			*p++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*p++ = (char)('0' + v / 10 % 10);
+		*p++ = (char)('0' + v % 10);
+		*p++ = i < 3 ? '.' : '\0';
+	}
+	if (buf == NULL || len < (size_t)(p - text))
+		return "invalid";
+	memcpy(buf, text, (size_t)(p - text));
+	return buf;
+}
+
 const char *source_format(const struct source *src, char *buf, size_t len)
 {
 	if (src == NULL)
@@ -116,6 +138,8 @@ const char *source_format(const struct source *src, char *buf, size_t len)
 	default:
 		return format_word("unknown", buf, len);
 	}
+	if (src->family == AF_INET)
+		return format_v4(src->addr, buf, len);
 	/* The longest text is INET6_ADDRSTRLEN; a larger buffer gains nothing
 	 * and the clamp keeps the socklen_t conversion exact. */
 	if (len > INET6_ADDRSTRLEN)

@@ -3,10 +3,10 @@
  * reader, locked or not, takes only whole slots and a torn write costs at
  * most the update being written. */
 #define _GNU_SOURCE /* explicit_bzero */
+#define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_Init: see store_sha256 */
 #include "store_slot.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
 
 /* The first read of a slot: a typical record (a token, a few zones) fits,
  * so a slot costs one pread; a larger one costs a second. */
@@ -28,59 +29,23 @@
 #define STORE_SLOT_HASH_AT 43  /* 64 hex digits; the digest covers the bytes before */
 #define STORE_SLOT_PAD_AT 107  /* spaces up to the final '\n' */
 
-/* SHA-256 fetched once per process: OpenSSL 3 otherwise looks the
- * algorithm up in its providers on every digest (as long again as the
- * digest of a slot). Each thread keeps one digest context, reused: a login
- * computes five digests, and a new context each time cost two allocations
- * and a provider context. Neither is ever freed but by the thread key's
- * destructor: the module stays mapped (-z nodelete). */
-static EVP_MD *sha256_md;
-static pthread_key_t sha256_ctx_key;
-static bool sha256_key_ok;
-static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
-
-static void sha256_ctx_free(void *ctx)
-{
-	EVP_MD_CTX_free(ctx);
-}
-
-static void sha256_fetch(void)
-{
-	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
-	sha256_key_ok = pthread_key_create(&sha256_ctx_key, sha256_ctx_free) == 0;
-}
-
-/* This thread's context, or a new one that *owned says to free. */
-static EVP_MD_CTX *sha256_ctx(bool *owned)
-{
-	EVP_MD_CTX *ctx = sha256_key_ok ? pthread_getspecific(sha256_ctx_key) : NULL;
-
-	*owned = false;
-	if (ctx != NULL)
-		return ctx;
-	ctx = EVP_MD_CTX_new();
-	if (ctx != NULL && !(sha256_key_ok && pthread_setspecific(sha256_ctx_key, ctx) == 0))
-		*owned = true;
-	return ctx;
-}
-
+/* SHA-256 through OpenSSL's low-level interface, deprecated since 3.0 in
+ * favour of EVP. A login computes about six digests of a few hundred bytes,
+ * and OpenSSL 3.0's EVP frees and allocates the algorithm's context on every
+ * EVP_DigestInit_ex, through layers of provider dispatch that a login meets
+ * cold: the first digest of a login took 3.7 us there (perf), several times
+ * the hashing. The low-level functions hash on the stack, with the same
+ * assembly. The store's digests are not secrets, only checksums and names,
+ * so nothing is lost by leaving the provider (a FIPS provider would not
+ * apply to them either). */
 int store_sha256(const void *a, size_t alen, const void *b, size_t blen, uint8_t out[32])
 {
-	EVP_MD_CTX *ctx;
-	unsigned int n = 0;
-	bool owned;
+	SHA256_CTX ctx;
 	int ok;
 
-	pthread_once(&sha256_once, sha256_fetch);
-	ctx = sha256_ctx(&owned);
-	if (ctx == NULL)
-		return STORE_ENOMEM;
-	ok = EVP_DigestInit_ex(ctx, sha256_md != NULL ? sha256_md : EVP_sha256(), NULL) == 1 &&
-	     EVP_DigestUpdate(ctx, a, alen) == 1 &&
-	     (blen == 0 || EVP_DigestUpdate(ctx, b, blen) == 1) &&
-	     EVP_DigestFinal_ex(ctx, out, &n) == 1 && n == 32;
-	if (owned)
-		EVP_MD_CTX_free(ctx);
+	ok = SHA256_Init(&ctx) == 1 && SHA256_Update(&ctx, a, alen) == 1 &&
+	     (blen == 0 || SHA256_Update(&ctx, b, blen) == 1) && SHA256_Final(out, &ctx) == 1;
+	OPENSSL_cleanse(&ctx, sizeof(ctx));
 	return ok ? STORE_OK : STORE_EIO;
 }
 

@@ -137,6 +137,29 @@ START_TEST(test_source_format_edges)
 }
 END_TEST
 
+/* IPv4 is formatted by hand: it must be exactly what inet_ntop writes, since
+ * the text names the source's record and its remembered logins. */
+START_TEST(test_source_format_v4_like_inet_ntop)
+{
+	struct source src = { .kind = SOURCE_IP, .family = AF_INET };
+	char want[INET_ADDRSTRLEN], got[INET_ADDRSTRLEN], fit[8];
+
+	for (unsigned v = 0; v < 256; v++) {
+		const uint8_t bytes[][4] = { { v, v, v, v }, { v, 0, 255, 9 }, { 10, v, 99, 100 } };
+
+		for (size_t i = 0; i < sizeof(bytes) / sizeof(bytes[0]); i++) {
+			memcpy(src.addr, bytes[i], 4);
+			ck_assert_ptr_nonnull(inet_ntop(AF_INET, src.addr, want, sizeof(want)));
+			ck_assert_str_eq(source_format(&src, got, sizeof(got)), want);
+		}
+	}
+	/* "1.2.3.4" and its NUL need 8 bytes: 7 is too few. */
+	memcpy(src.addr, (const uint8_t[]){ 1, 2, 3, 4 }, 4);
+	ck_assert_str_eq(source_format(&src, fit, sizeof(fit)), "1.2.3.4");
+	ck_assert_str_eq(source_format(&src, fit, sizeof(fit) - 1), "invalid");
+}
+END_TEST
+
 static Suite *source_suite(void)
 {
 	Suite *s = suite_create("source");
@@ -146,6 +169,7 @@ static Suite *source_suite(void)
 			    (int)(sizeof(source_cases) / sizeof(source_cases[0])));
 	tcase_add_test(tc, test_source_length_cap);
 	tcase_add_test(tc, test_source_format_edges);
+	tcase_add_test(tc, test_source_format_v4_like_inet_ntop);
 	suite_add_tcase(s, tc);
 	return s;
 }
