@@ -1,7 +1,9 @@
 /* pam_bench.c - times whole logins the way a service does them: one
  * process, pam_start_confdir / pam_authenticate / pam_acct_mgmt / pam_end
- * per login, answering every prompt with the next HOTP code (computed when
- * asked, as a phone would). Linked with libcrypto, as sshd and dovecot are,
+ * per login, answering every prompt with the next HOTP code. The codes are
+ * computed before the clock starts: a phone computes its code elsewhere, and
+ * a login timed with the client's HMAC in it would charge the module for
+ * the client's work. Linked with libcrypto, as sshd and dovecot are,
  * so that a module's libcrypto costs nothing extra to load.
  *
  * Several stacks given together are timed in alternation (one login of
@@ -18,9 +20,11 @@
 
 #include "otp.h"
 
+/* The codes of every prompt the run can meet, in the order they are asked
+ * for: at most one prompt per login of each stack. */
 struct bench_conv {
-	struct otp_token token; /* HOTP; token.counter is the next code's counter */
-	char code[OTP_CODE_BUF];
+	char (*codes)[OTP_CODE_BUF];
+	size_t n, next;
 };
 
 static int answer(int n, const struct pam_message **msg, struct pam_response **resp, void *data)
@@ -31,14 +35,26 @@ static int answer(int n, const struct pam_message **msg, struct pam_response **r
 	if (r == NULL)
 		return PAM_BUF_ERR;
 	for (int i = 0; i < n; i++) {
-		if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF || msg[i]->msg_style == PAM_PROMPT_ECHO_ON) {
-			otp_generate(&bc->token, 0, bc->code, sizeof(bc->code));
-			bc->token.counter++;
-			r[i].resp = strdup(bc->code);
-		}
+		if ((msg[i]->msg_style == PAM_PROMPT_ECHO_OFF ||
+		     msg[i]->msg_style == PAM_PROMPT_ECHO_ON) && bc->next < bc->n)
+			r[i].resp = strdup(bc->codes[bc->next++]);
 	}
 	*resp = r;
 	return PAM_SUCCESS;
+}
+
+/* The next n codes of token, from its counter on. */
+static int codes_compute(struct otp_token *token, size_t n, struct bench_conv *bc)
+{
+	bc->codes = calloc(n, sizeof(*bc->codes));
+	if (bc->codes == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++, token->counter++)
+		if (otp_generate(token, 0, bc->codes[i], sizeof(bc->codes[i])) != OTP_OK)
+			return -1;
+	bc->n = n;
+	bc->next = 0;
+	return 0;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -83,7 +99,8 @@ static double login(const char *confdir, struct bench_stack *stack, const char *
 
 int main(int argc, char **argv)
 {
-	struct bench_conv bc = { .token = { .kind = OTP_HOTP, .algo = OTP_SHA1, .digits = 6 } };
+	struct otp_token token = { .kind = OTP_HOTP, .algo = OTP_SHA1, .digits = 6 };
+	struct bench_conv bc;
 	struct pam_conv conv = { answer, &bc };
 	struct bench_stack stacks[8];
 	const char *confdir, *user, *rhost;
@@ -99,16 +116,16 @@ int main(int argc, char **argv)
 	user = argv[2];
 	rhost = argv[3];
 	iterations = strtol(argv[4], NULL, 10);
-	if (iterations < 1 || iterations > 10000000)
+	if (iterations < 1 || iterations > 1000000)
 		return 2;
 	for (size_t i = 0; argv[5][2 * i] != '\0' && i < OTP_SECRET_MAX; i++) {
 		unsigned byte;
 		if (sscanf(argv[5] + 2 * i, "%2x", &byte) != 1)
 			return 2;
-		bc.token.secret[i] = (uint8_t)byte;
-		bc.token.secret_len = i + 1;
+		token.secret[i] = (uint8_t)byte;
+		token.secret_len = i + 1;
 	}
-	bc.token.counter = strtoull(argv[6], NULL, 10);
+	token.counter = strtoull(argv[6], NULL, 10);
 	for (int a = 7; a + 1 < argc; a += 2, n_stacks++) {
 		stacks[n_stacks] = (struct bench_stack){ argv[a], argv[a + 1], NULL, 0 };
 		stacks[n_stacks].times = calloc((size_t)iterations, sizeof(double));
@@ -117,6 +134,10 @@ int main(int argc, char **argv)
 	}
 	/* Make libcrypto really loaded and initialised, as in sshd. */
 	OPENSSL_init_crypto(0, NULL);
+	if (codes_compute(&token, (size_t)iterations * (size_t)n_stacks, &bc) != 0) {
+		fprintf(stderr, "pam_bench: cannot compute the HOTP codes\n");
+		return 1;
+	}
 
 	for (long i = 0; i < iterations; i++)
 		for (int s = 0; s < n_stacks; s++)
@@ -131,5 +152,6 @@ int main(int argc, char **argv)
 		failures += stacks[s].failures;
 		free(t);
 	}
+	free(bc.codes);
 	return failures == 0 ? 0 : 1;
 }
