@@ -15,6 +15,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "store_root.h"
 #include "store_slot.h"
 #include "trust.h"
 
@@ -170,7 +171,7 @@ void store_name_hash(const char *name, size_t len, char hex[STORE_HASH_HEX])
 	store_hex(md, hex);
 }
 
-int store_open(const char *dir, struct store **out)
+static int store_open_with(const char *dir, bool keep, struct store **out)
 {
 	struct store *st = NULL;
 	struct stat sb;
@@ -178,13 +179,13 @@ int store_open(const char *dir, struct store **out)
 
 	if (dir == NULL || dir[0] == '\0' || out == NULL)
 		return STORE_EINVAL;
-	fd = trust_opendir_stat(dir, &sb);
+	fd = store_root_open(dir, keep, &sb);
 	if (fd == TRUST_ENOENT) {
 		/* Only the last component: a missing parent is a configuration
 		 * error, not something to invent. */
 		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
 			return STORE_EIO;
-		fd = trust_opendir_stat(dir, &sb);
+		fd = store_root_open(dir, keep, &sb);
 	}
 	if (fd < 0)
 		return store_from_trust(fd);
@@ -205,6 +206,16 @@ out:
 	if (fd >= 0)
 		close(fd);
 	return rv;
+}
+
+int store_open(const char *dir, struct store **out)
+{
+	return store_open_with(dir, false, out);
+}
+
+int store_open_kept(const char *dir, struct store **out)
+{
+	return store_open_with(dir, true, out);
 }
 
 int store_dirfd(const struct store *st)

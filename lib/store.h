@@ -212,6 +212,13 @@ struct store_handle; /* a held lock and the record it protects */
 int store_open(const char *dir, struct store **out);
 void store_close(struct store *st);
 
+/* The same for a process that runs many logins (the PAM module): the
+ * directory is kept open between them and each open is a duplicate checked
+ * with one fstat; the path is looked up again at most once a second
+ * (store_root.c). The store's descriptor is then O_PATH: store_sync() is
+ * not for it. */
+int store_open_kept(const char *dir, struct store **out);
+
 /* The store directory, open and checked (for files kept beside the
  * records, such as the policy snapshot). Owned by st. */
 int store_dirfd(const struct store *st);

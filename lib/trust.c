@@ -1,4 +1,5 @@
 /* trust.c - trusted file opens (DESIGN.md "Files and trust"). */
+#define _GNU_SOURCE /* O_PATH */
 #include "trust.h"
 
 #include <errno.h>
@@ -34,13 +35,18 @@ static int check_stat(const struct stat *st, int want_dir)
 	return TRUST_OK;
 }
 
+int trust_fstat(int fd, int want_dir, struct stat *st)
+{
+	if (fstat(fd, st) != 0)
+		return TRUST_EIO;
+	return check_stat(st, want_dir);
+}
+
 int trust_check_fd(int fd, int want_dir)
 {
 	struct stat st;
 
-	if (fstat(fd, &st) != 0)
-		return TRUST_EIO;
-	return check_stat(&st, want_dir);
+	return trust_fstat(fd, want_dir, &st);
 }
 
 static int open_error(int dirfd, const char *path)
@@ -101,6 +107,11 @@ int trust_openat(int dirfd, const char *path, int extra_flags)
 int trust_opendir_stat(const char *path, struct stat *st)
 {
 	return open_checked(AT_FDCWD, path, O_RDONLY | O_DIRECTORY, 1, st);
+}
+
+int trust_opendir_path(const char *path, struct stat *st)
+{
+	return open_checked(AT_FDCWD, path, O_PATH | O_DIRECTORY, 1, st);
 }
 
 int trust_opendir(const char *path)

@@ -47,7 +47,15 @@ int trust_read_file(const char *path, size_t max, char **data, size_t *len);
 /* The same from an fd already opened and checked (read from its offset). */
 int trust_read_fd(int fd, size_t max, char **data, size_t *len);
 
+/* The same as an O_PATH descriptor: good for *at() calls and fstat, not
+ * for reading (a process that drops its privileges while holding one
+ * cannot list the directory). */
+int trust_opendir_path(const char *path, struct stat *st);
+
 /* Checks an open fd (for callers that opened it themselves). */
 int trust_check_fd(int fd, int want_dir);
+
+/* The same, also giving the stat that was checked. */
+int trust_fstat(int fd, int want_dir, struct stat *st);
 
 #endif

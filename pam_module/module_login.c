@@ -82,7 +82,7 @@ static int read_items(struct module_login *L)
 static int module_store_quiet(struct module_login *L)
 {
 	if (L->store == NULL && L->store_err == STORE_OK)
-		L->store_err = store_open(L->opts.store, &L->store);
+		L->store_err = store_open_kept(L->opts.store, &L->store);
 	return L->store != NULL ? PAM_SUCCESS : PAM_AUTHINFO_UNAVAIL;
 }
 

@@ -13,12 +13,12 @@
  * MODULE_POLICY_MAX_AGE seconds: a tzdata update reaches a long-running
  * service without anyone touching the policy.
  *
- * Kept policies are shared by handles in other threads: each holder has a
- * reference, and the last one frees. Nothing here is a file descriptor. */
-#include <pthread.h>
+ * Kept policies are shared by handles in other threads (under kept.h's
+ * lock): each holder has a reference, and the last one frees. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "kept.h"
 #include "module.h"
 #include "policy_snapshot.h"
 #include "trust.h"
@@ -33,27 +33,7 @@ struct module_policy {
 	unsigned refs;
 };
 
-static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct module_policy *kept; /* holds one reference */
-static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
-
-/* A service that forks (sshd, per connection) while another of its threads
- * holds kept_lock would leave the child a lock nobody will release: fork
- * waits for the lock instead, which is held for a few instructions only. */
-static void kept_lock_take(void)
-{
-	pthread_mutex_lock(&kept_lock);
-}
-
-static void kept_lock_give(void)
-{
-	pthread_mutex_unlock(&kept_lock);
-}
-
-static void atfork_register(void)
-{
-	pthread_atfork(kept_lock_take, kept_lock_give, kept_lock_give);
-}
 
 static void policy_unref_locked(struct module_policy *mp, struct module_policy **to_free)
 {
@@ -75,9 +55,9 @@ void module_policy_release(struct module_policy *mp)
 
 	if (mp == NULL)
 		return;
-	kept_lock_take();
+	kept_lock();
 	policy_unref_locked(mp, &dead);
-	kept_lock_give();
+	kept_unlock();
 	policy_destroy(dead);
 }
 
@@ -101,14 +81,14 @@ static struct module_policy *kept_if_current(const char *path, int64_t now)
 	if (trust_stat(path, &st) != TRUST_OK)
 		return NULL; /* the load that follows says why */
 	policy_source_id_of(&st, &id);
-	kept_lock_take();
+	kept_lock();
 	if (kept != NULL && strcmp(kept->path, path) == 0 &&
 	    memcmp(&kept->id, &id, sizeof(id)) == 0 && now >= kept->loaded_at &&
 	    now - kept->loaded_at < MODULE_POLICY_MAX_AGE) {
 		mp = kept;
 		mp->refs++;
 	}
-	kept_lock_give();
+	kept_unlock();
 	return mp;
 }
 
@@ -120,7 +100,6 @@ int module_policy_load(const char *path, int64_t now, struct module_policy **out
 	struct module_policy *mp, *dead = NULL;
 	int rv;
 
-	pthread_once(&atfork_once, atfork_register);
 	mp = kept_if_current(path, now);
 	if (mp != NULL) {
 		*out = mp;
@@ -138,11 +117,11 @@ int module_policy_load(const char *path, int64_t now, struct module_policy **out
 	}
 	mp->loaded_at = now;
 	mp->refs = 2; /* the caller's, and kept's */
-	kept_lock_take();
+	kept_lock();
 	if (kept != NULL)
 		policy_unref_locked(kept, &dead);
 	kept = mp;
-	kept_lock_give();
+	kept_unlock();
 	policy_destroy(dead);
 	*out = mp;
 	return PAM_SUCCESS;

@@ -24,26 +24,8 @@
 #include "otp.h"
 #include "runner.h"
 #include "store.h"
+#include "store_fixture.h"
 #include "store_slot.h"
-
-static char base[64];        /* the test's temporary directory */
-static char sdir[96];        /* the store inside it */
-
-static void setup(void)
-{
-	snprintf(base, sizeof(base), "/tmp/garde-store-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(base));
-	snprintf(sdir, sizeof(sdir), "%s/store", base);
-}
-
-static void teardown(void)
-{
-	char cmd[PATH_MAX + 16];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", base);
-}
 
 static struct otp_token totp_token(void)
 {
@@ -64,7 +46,7 @@ static void path_of(char *out, size_t len, const char *sub, const char *user)
 	char hex[STORE_HASH_HEX];
 
 	store_name_hash(user, strlen(user), hex);
-	snprintf(out, len, "%s/%s/%s", sdir, sub, hex);
+	snprintf(out, len, "%s/%s/%s", fixture_store, sub, hex);
 }
 
 static int count_entries(const char *dir)
@@ -198,8 +180,8 @@ START_TEST(round_trip)
 	char path[PATH_MAX];
 	bool changed;
 
-	ck_assert_int_eq(store_open(sdir, &st), STORE_OK);
-	ck_assert_int_eq(stat(sdir, &sb), 0);
+	ck_assert_int_eq(store_open(fixture_store, &st), STORE_OK);
+	ck_assert_int_eq(stat(fixture_store, &sb), 0);
 	ck_assert_uint_eq(sb.st_mode & 07777, 0700);
 	/* Not enrolled: an empty record, no file. */
 	ck_assert_int_eq(store_lock_user(st, "alice", &h), STORE_OK);
@@ -211,7 +193,7 @@ START_TEST(round_trip)
 	ck_assert_int_eq(store_enroll(st, "alice", &t, false, 1700000001), STORE_EEXIST);
 
 	/* The file is named by the hash of the name, mode 0600. */
-	snprintf(path, sizeof(path), "%s/users/2bd806c97f0e00af1a1fc3328fa763a9269723c8db8fac4f93af71db186d6e90", sdir);
+	snprintf(path, sizeof(path), "%s/users/2bd806c97f0e00af1a1fc3328fa763a9269723c8db8fac4f93af71db186d6e90", fixture_store);
 	ck_assert_int_eq(lstat(path, &sb), 0);
 	ck_assert(S_ISREG(sb.st_mode));
 	ck_assert_uint_eq(sb.st_mode & 07777, 0600);
@@ -239,7 +221,7 @@ START_TEST(round_trip)
 
 	/* Another store handle (another process would do the same) reads it back. */
 	store_close(st);
-	ck_assert_int_eq(store_open(sdir, &st), STORE_OK);
+	ck_assert_int_eq(store_open(fixture_store, &st), STORE_OK);
 	ck_assert_int_eq(store_lock_user(st, "alice", &h), STORE_OK);
 	rec = store_record(h);
 	ck_assert_uint_eq(rec->last_step, 56666667);
@@ -262,7 +244,7 @@ START_TEST(round_trip)
 	ck_assert_int_eq(store_remove(st, "alice"), STORE_OK);
 	ck_assert_int_eq(lstat(path, &sb), -1);
 	ck_assert_int_eq(store_remove(st, "alice"), STORE_ENOENT);
-	ck_assert_int_eq(count_entries(sdir), 2); /* users, lock: sources not created yet */
+	ck_assert_int_eq(count_entries(fixture_store), 2); /* users, lock: sources not created yet */
 	store_close(st);
 }
 END_TEST
@@ -309,7 +291,7 @@ START_TEST(source_records)
 	char lockpath[PATH_MAX], hex[STORE_HASH_HEX];
 	struct stat sb;
 
-	ck_assert_int_eq(store_open(sdir, &st), STORE_OK);
+	ck_assert_int_eq(store_open(fixture_store, &st), STORE_OK);
 	ck_assert_int_eq(store_lock_source(st, "203.0.113.9", &h), STORE_OK);
 	ck_assert(!store_exists(h));
 	ck_assert_ptr_null(store_record(h));
@@ -326,7 +308,7 @@ START_TEST(source_records)
 	ck_assert_int_eq(lock_status(st, "203.0.113.9"), STORE_OK);
 	/* Striped lock file. */
 	store_name_hash("203.0.113.9", 11, hex);
-	snprintf(lockpath, sizeof(lockpath), "%s/lock/source-%.3s", sdir, hex);
+	snprintf(lockpath, sizeof(lockpath), "%s/lock/source-%.3s", fixture_store, hex);
 	ck_assert_int_eq(lstat(lockpath, &sb), 0);
 	ck_assert_int_eq(store_lock_source(st, "", &h), STORE_EINVAL);
 	store_close(st);
@@ -339,7 +321,7 @@ START_TEST(trust_refusals)
 	struct store *st = NULL;
 	char path[PATH_MAX], other[PATH_MAX];
 
-	ck_assert_int_eq(store_open(sdir, &st), STORE_OK);
+	ck_assert_int_eq(store_open(fixture_store, &st), STORE_OK);
 	ck_assert_int_eq(store_enroll(st, "alice", &t, false, 1), STORE_OK);
 	ck_assert_int_eq(store_enroll(st, "bob", &t, false, 1), STORE_OK);
 	ck_assert_int_eq(lock_status(st, "alice"), STORE_OK);
@@ -360,7 +342,7 @@ START_TEST(trust_refusals)
 	ck_assert_int_eq(chmod(path, 0600), 0);
 
 	/* A symlinked record, even to a valid record of the same user. */
-	snprintf(other, sizeof(other), "%s/alice-copy", base);
+	snprintf(other, sizeof(other), "%s/alice-copy", fixture_base);
 	ck_assert_int_eq(rename(path, other), 0);
 	ck_assert_int_eq(symlink(other, path), 0);
 	ck_assert_int_eq(lock_status(st, "alice"), STORE_ESYMLINK);
@@ -387,7 +369,7 @@ START_TEST(trust_refusals)
 		char hex[STORE_HASH_HEX];
 
 		store_name_hash("carol", 5, hex);
-		snprintf(path, sizeof(path), "%s/lock/user-%.3s", sdir, hex);
+		snprintf(path, sizeof(path), "%s/lock/user-%.3s", fixture_store, hex);
 	}
 	ck_assert(unlink(path) == 0 || errno == ENOENT);
 	ck_assert_int_eq(symlink("/tmp/garde-nowhere", path), 0);
@@ -399,33 +381,33 @@ START_TEST(trust_refusals)
 
 	/* A group-writable subdirectory: refused below a store the group can
 	 * enter, unreachable (and so not looked at) below a 0700 store. */
-	snprintf(path, sizeof(path), "%s/users", sdir);
+	snprintf(path, sizeof(path), "%s/users", fixture_store);
 	ck_assert_int_eq(chmod(path, 0770), 0);
-	ck_assert_int_eq(chmod(sdir, 0750), 0);
-	ck_assert_int_eq(store_open(sdir, &st), STORE_OK);
+	ck_assert_int_eq(chmod(fixture_store, 0750), 0);
+	ck_assert_int_eq(store_open(fixture_store, &st), STORE_OK);
 	ck_assert_int_eq(lock_status(st, "bob"), STORE_EMODE);
 	store_close(st);
-	ck_assert_int_eq(chmod(sdir, 0700), 0);
-	ck_assert_int_eq(store_open(sdir, &st), STORE_OK);
+	ck_assert_int_eq(chmod(fixture_store, 0700), 0);
+	ck_assert_int_eq(store_open(fixture_store, &st), STORE_OK);
 	ck_assert_int_eq(lock_status(st, "bob"), STORE_OK);
 	store_close(st);
 	ck_assert_int_eq(chmod(path, 0700), 0);
 	/* Then a group-writable store. */
-	ck_assert_int_eq(chmod(sdir, 0770), 0);
-	ck_assert_int_eq(store_open(sdir, &st), STORE_EMODE);
-	ck_assert_int_eq(chmod(sdir, 0700), 0);
+	ck_assert_int_eq(chmod(fixture_store, 0770), 0);
+	ck_assert_int_eq(store_open(fixture_store, &st), STORE_EMODE);
+	ck_assert_int_eq(chmod(fixture_store, 0700), 0);
 	/* A store owned by nobody, a symlinked store, a file as store. */
-	ck_assert_int_eq(chown(sdir, 65534, 65534), 0);
-	ck_assert_int_eq(store_open(sdir, &st), STORE_EOWNER);
-	ck_assert_int_eq(chown(sdir, 0, 0), 0);
-	snprintf(path, sizeof(path), "%s/link", base);
-	ck_assert_int_eq(symlink(sdir, path), 0);
+	ck_assert_int_eq(chown(fixture_store, 65534, 65534), 0);
+	ck_assert_int_eq(store_open(fixture_store, &st), STORE_EOWNER);
+	ck_assert_int_eq(chown(fixture_store, 0, 0), 0);
+	snprintf(path, sizeof(path), "%s/link", fixture_base);
+	ck_assert_int_eq(symlink(fixture_store, path), 0);
 	ck_assert_int_eq(store_open(path, &st), STORE_ESYMLINK);
-	snprintf(path, sizeof(path), "%s/file", base);
+	snprintf(path, sizeof(path), "%s/file", fixture_base);
 	write_file(path, "x", 1, 0600);
 	ck_assert_int_eq(store_open(path, &st), STORE_ETYPE);
 	/* A missing parent is not created. */
-	snprintf(path, sizeof(path), "%s/no/such", base);
+	snprintf(path, sizeof(path), "%s/no/such", fixture_base);
 	ck_assert_int_eq(store_open(path, &st), STORE_EIO);
 	ck_assert_str_eq(store_strerror(STORE_ESYMLINK), "refused: is a symbolic link");
 }
@@ -540,7 +522,7 @@ START_TEST(corrupt_records)
 	}
 
 	/* The same through the files: truncated, garbage, oversize. */
-	ck_assert_int_eq(store_open(sdir, &st), STORE_OK);
+	ck_assert_int_eq(store_open(fixture_store, &st), STORE_OK);
 	ck_assert_int_eq(lock_status(st, "alice"), STORE_OK); /* creates users/ */
 	path_of(path, sizeof(path), "users", "alice");
 	write_record(path, good_record, strlen(good_record), 0600);
@@ -616,7 +598,7 @@ START_TEST(hostile_names)
 
 	memset(longname, 'n', STORE_USER_MAX);
 	longname[STORE_USER_MAX] = '\0';
-	ck_assert_int_eq(store_open(sdir, &st), STORE_OK);
+	ck_assert_int_eq(store_open(fixture_store, &st), STORE_OK);
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		ck_assert_int_eq(store_enroll(st, names[i], &t, false, 1), STORE_OK);
 		path_of(path, sizeof(path), "users", names[i]);
@@ -627,9 +609,9 @@ START_TEST(hostile_names)
 		store_unlock(h);
 	}
 	/* Nothing but the store's own directories appeared anywhere. */
-	ck_assert_int_eq(count_entries(base), 1);
-	ck_assert_int_eq(count_entries(sdir), 2);
-	snprintf(path, sizeof(path), "%s/users", sdir);
+	ck_assert_int_eq(count_entries(fixture_base), 1);
+	ck_assert_int_eq(count_entries(fixture_store), 2);
+	snprintf(path, sizeof(path), "%s/users", fixture_store);
 	ck_assert_int_eq(count_entries(path), (int)(sizeof(names) / sizeof(names[0])));
 	/* Over the cap, or empty: refused. */
 	longname[STORE_USER_MAX] = 'n';
@@ -654,9 +636,9 @@ START_TEST(many_records_one_open)
 	int i, ifd, wd, opens = 0, others = 0;
 	ssize_t n;
 
-	ck_assert_int_eq(store_open(sdir, &st), STORE_OK);
+	ck_assert_int_eq(store_open(fixture_store, &st), STORE_OK);
 	ck_assert_int_eq(lock_status(st, "warm-up"), STORE_OK); /* users/ and lock/ exist and are open */
-	snprintf(users, sizeof(users), "%s/users", sdir);
+	snprintf(users, sizeof(users), "%s/users", fixture_store);
 	for (i = 0; i < MANY; i++) {
 		int len;
 
@@ -700,7 +682,7 @@ START_TEST(many_records_one_open)
 	/* And no lock file was added: an existing record is its own lock
 	 * (the one there is the stripe lock "warm-up", who has no record,
 	 * took). */
-	snprintf(path, sizeof(path), "%s/lock", sdir);
+	snprintf(path, sizeof(path), "%s/lock", fixture_store);
 	ck_assert_int_eq(count_entries(path), 1);
 	store_close(st);
 }
@@ -722,7 +704,7 @@ static int child_login(const char *code, const struct policy_lockout_slot *lp)
 	uint64_t matched = 0;
 	int rv = CHILD_ERROR, v;
 
-	if (store_open(sdir, &st) != STORE_OK || store_lock_user(st, "alice", &h) != STORE_OK)
+	if (store_open(fixture_store, &st) != STORE_OK || store_lock_user(st, "alice", &h) != STORE_OK)
 		goto out;
 	rec = store_record(h);
 	slot = store_zone_slot(rec, "lan", lp, NOW);
@@ -788,7 +770,7 @@ static struct store_record *read_alice(struct store_record *copy)
 	struct store *st = NULL;
 	struct store_handle *h = NULL;
 
-	ck_assert_int_eq(store_open(sdir, &st), STORE_OK);
+	ck_assert_int_eq(store_open(fixture_store, &st), STORE_OK);
 	ck_assert_int_eq(store_lock_user(st, "alice", &h), STORE_OK);
 	*copy = *store_record(h);
 	store_unlock(h);
@@ -801,7 +783,7 @@ static void enroll_alice(void)
 	struct otp_token t = totp_token();
 	struct store *st = NULL;
 
-	ck_assert_int_eq(store_open(sdir, &st), STORE_OK);
+	ck_assert_int_eq(store_open(fixture_store, &st), STORE_OK);
 	ck_assert_int_eq(store_enroll(st, "alice", &t, false, 1), STORE_OK);
 	store_close(st);
 }
@@ -899,7 +881,7 @@ START_TEST(killed_holder_releases)
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
-		if (store_open(sdir, &st) == STORE_OK && store_lock_user(st, "alice", &h) == STORE_OK &&
+		if (store_open(fixture_store, &st) == STORE_OK && store_lock_user(st, "alice", &h) == STORE_OK &&
 		    write(ready[1], "x", 1) != 1)
 			_exit(1);
 		pause();
@@ -908,7 +890,7 @@ START_TEST(killed_holder_releases)
 	ck_assert_int_eq(read(ready[0], &c, 1), 1);
 	ck_assert_int_eq(kill(pid, SIGKILL), 0);
 	ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
-	ck_assert_int_eq(store_open(sdir, &st), STORE_OK);
+	ck_assert_int_eq(store_open(fixture_store, &st), STORE_OK);
 	ck_assert_int_eq(store_lock_user(st, "alice", &h), STORE_OK); /* would hang otherwise */
 	store_unlock(h);
 	store_close(st);
@@ -940,7 +922,7 @@ static void replaced_while_waiting(bool remove)
 		int rv = 1;
 
 		close(go[1]);
-		if (read(go[0], &c, 1) != 1 || store_open(sdir, &cst) != STORE_OK ||
+		if (read(go[0], &c, 1) != 1 || store_open(fixture_store, &cst) != STORE_OK ||
 		    store_lock_user(cst, "alice", &ch) != STORE_OK)
 			_exit(2);
 		if (remove)
@@ -953,7 +935,7 @@ static void replaced_while_waiting(bool remove)
 		_exit(rv);
 	}
 	close(go[0]);
-	ck_assert_int_eq(store_open(sdir, &st), STORE_OK);
+	ck_assert_int_eq(store_open(fixture_store, &st), STORE_OK);
 	ck_assert_int_eq(store_lock_user(st, "alice", &h), STORE_OK);
 	ck_assert_int_eq(write(go[1], "x", 1), 1);
 	usleep(100 * 1000); /* the child is now (almost surely) waiting for the lock */
@@ -1000,12 +982,12 @@ START_TEST(peek_then_replaced)
 	struct store_handle *h = NULL;
 
 	enroll_alice();
-	ck_assert_int_eq(store_open(sdir, &st), STORE_OK);
+	ck_assert_int_eq(store_open(fixture_store, &st), STORE_OK);
 	ck_assert_int_eq(store_peek_user(st, "alice", &rec), STORE_OK);
 	ck_assert_uint_eq(rec.token.secret[0], '1');
 	store_record_wipe(&rec);
 	t.secret[0] = 'X';
-	ck_assert_int_eq(store_open(sdir, &other), STORE_OK);
+	ck_assert_int_eq(store_open(fixture_store, &other), STORE_OK);
 	ck_assert_int_eq(store_enroll(other, "alice", &t, true, 2), STORE_OK);
 	store_close(other);
 	ck_assert_int_eq(store_lock_user(st, "alice", &h), STORE_OK);
@@ -1038,7 +1020,7 @@ START_TEST(peek_unwritable_record)
 	ck_assert_int_eq(ioctl(fd, FS_IOC_GETFLAGS, &flags), 0);
 	flags |= FS_IMMUTABLE_FL;
 	ck_assert_msg(ioctl(fd, FS_IOC_SETFLAGS, &flags) == 0, "chattr +i: %s", strerror(errno));
-	ck_assert_int_eq(store_open(sdir, &st), STORE_OK);
+	ck_assert_int_eq(store_open(fixture_store, &st), STORE_OK);
 	ck_assert_int_eq(store_peek_user(st, "alice", &rec), STORE_OK);
 	ck_assert(rec.has_token);
 	store_record_wipe(&rec);
@@ -1090,7 +1072,7 @@ START_TEST(slots_alternate)
 	struct stat before, after;
 	uint64_t i;
 
-	ck_assert_int_eq(store_open(sdir, &st), STORE_OK);
+	ck_assert_int_eq(store_open(fixture_store, &st), STORE_OK);
 	ck_assert_int_eq(store_enroll(st, "alice", &t, false, 1), STORE_OK);
 	path_of(path, sizeof(path), "users", "alice");
 	ck_assert_uint_eq(slot_seq_at(path, 0), 1);
@@ -1108,7 +1090,7 @@ START_TEST(slots_alternate)
 	ck_assert_uint_eq(after.st_ino, before.st_ino);
 	ck_assert_int_gt(after.st_size, STORE_RECORD_MAX);
 	ck_assert_int_le(after.st_size, 2 * STORE_RECORD_MAX);
-	snprintf(users, sizeof(users), "%s/users", sdir);
+	snprintf(users, sizeof(users), "%s/users", fixture_store);
 	ck_assert_int_eq(count_entries(users), 1);
 	/* Enrolling again writes a new file, slot A only: the old secret does
 	 * not survive in slot B. */
@@ -1134,7 +1116,7 @@ START_TEST(torn_write_reads_previous)
 	struct store *st = NULL;
 	char path[PATH_MAX], byte;
 
-	ck_assert_int_eq(store_open(sdir, &st), STORE_OK);
+	ck_assert_int_eq(store_open(fixture_store, &st), STORE_OK);
 	ck_assert_int_eq(store_enroll(st, "alice", &t, false, 1), STORE_OK);
 	path_of(path, sizeof(path), "users", "alice");
 	commit_step(st, 100); /* slot B, seq 2 */
@@ -1183,7 +1165,7 @@ START_TEST(both_slots_corrupt)
 	struct store_handle *h = NULL;
 	char path[PATH_MAX], byte;
 
-	ck_assert_int_eq(store_open(sdir, &st), STORE_OK);
+	ck_assert_int_eq(store_open(fixture_store, &st), STORE_OK);
 	ck_assert_int_eq(store_enroll(st, "alice", &t, false, 1), STORE_OK);
 	commit_step(st, 100);
 	path_of(path, sizeof(path), "users", "alice");
@@ -1220,11 +1202,11 @@ static int count_tree(void)
 {
 	static const char *const subs[] = { "users", "sources", "lock" };
 	char path[PATH_MAX];
-	int n = count_entries(sdir);
+	int n = count_entries(fixture_store);
 	size_t i;
 
 	for (i = 0; i < 3; i++) {
-		snprintf(path, sizeof(path), "%s/%s", sdir, subs[i]);
+		snprintf(path, sizeof(path), "%s/%s", fixture_store, subs[i]);
 		if (access(path, F_OK) == 0)
 			n += count_entries(path);
 	}
@@ -1245,7 +1227,7 @@ START_TEST(peek_creates_nothing)
 	int n;
 
 	/* A new store: store_open makes the directory, peeks nothing more. */
-	ck_assert_int_eq(store_open(sdir, &st), STORE_OK);
+	ck_assert_int_eq(store_open(fixture_store, &st), STORE_OK);
 	ck_assert_int_eq(count_tree(), 0);
 	ck_assert_int_eq(store_peek_user(st, "alice", &rec), STORE_ENOENT);
 	ck_assert_int_eq(store_peek_source(st, "203.0.113.9", &slot), STORE_ENOENT);
@@ -1269,7 +1251,7 @@ START_TEST(peek_creates_nothing)
 	n = count_tree();
 
 	/* A new handle (a new login) peeks existing and missing records. */
-	ck_assert_int_eq(store_open(sdir, &st), STORE_OK);
+	ck_assert_int_eq(store_open(fixture_store, &st), STORE_OK);
 	ck_assert_int_eq(store_peek_user(st, "alice", &rec), STORE_OK);
 	ck_assert(rec.has_token);
 	ck_assert_str_eq(rec.user, "alice");
@@ -1295,21 +1277,21 @@ START_TEST(peek_creates_nothing)
 	ck_assert_int_eq(store_peek_user(st, "bob", &rec), STORE_ESYMLINK);
 	ck_assert_int_eq(unlink(other), 0);
 	store_close(st);
-	snprintf(path, sizeof(path), "%s/sources", sdir);
+	snprintf(path, sizeof(path), "%s/sources", fixture_store);
 	ck_assert_int_eq(chmod(path, 0730), 0);
-	ck_assert_int_eq(chmod(sdir, 0755), 0);
-	ck_assert_int_eq(store_open(sdir, &st), STORE_OK);
+	ck_assert_int_eq(chmod(fixture_store, 0755), 0);
+	ck_assert_int_eq(store_open(fixture_store, &st), STORE_OK);
 	ck_assert_int_eq(store_peek_source(st, "203.0.113.9", &slot), STORE_EMODE);
 	ck_assert_int_eq(store_peek_source(st, "198.51.100.1", &slot), STORE_EMODE);
 	store_close(st);
-	ck_assert_int_eq(chmod(sdir, 0700), 0);
+	ck_assert_int_eq(chmod(fixture_store, 0700), 0);
 	ck_assert_int_eq(chmod(path, 0700), 0);
 	/* A symlinked subdirectory is refused by a peek below a 0700 store
 	 * too (openat2 resolves no link anywhere). */
-	snprintf(other, sizeof(other), "%s/sources-moved", sdir);
+	snprintf(other, sizeof(other), "%s/sources-moved", fixture_store);
 	ck_assert_int_eq(rename(path, other), 0);
 	ck_assert_int_eq(symlink("sources-moved", path), 0);
-	ck_assert_int_eq(store_open(sdir, &st), STORE_OK);
+	ck_assert_int_eq(store_open(fixture_store, &st), STORE_OK);
 	ck_assert_int_eq(store_peek_source(st, "203.0.113.9", &slot), STORE_ESYMLINK);
 	store_close(st);
 	ck_assert_int_eq(unlink(path), 0);
@@ -1330,7 +1312,7 @@ START_TEST(peek_races_commits)
 	int status, peeks = 0;
 	pid_t pid;
 
-	ck_assert_int_eq(store_open(sdir, &st), STORE_OK);
+	ck_assert_int_eq(store_open(fixture_store, &st), STORE_OK);
 	ck_assert_int_eq(store_enroll(st, "alice", &t, false, 1), STORE_OK);
 	/* A large record (64 networks, 16 zones with long names): a slot
 	 * spans two pages, so a reader can see one page new, one old. */
@@ -1369,7 +1351,7 @@ START_TEST(peek_races_commits)
 		struct store *cst = NULL;
 		uint64_t i;
 
-		if (store_open(sdir, &cst) != STORE_OK)
+		if (store_open(fixture_store, &cst) != STORE_OK)
 			_exit(1);
 		for (i = 1; i <= 3000; i++) {
 			struct store_handle *h = NULL;
@@ -1406,7 +1388,7 @@ static Suite *store_suite(void)
 	TCase *tc = tcase_create("core");
 	TCase *big = tcase_create("scale");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, fixture_setup, fixture_teardown);
 	tcase_add_test(tc, round_trip);
 	tcase_add_test(tc, format_extremes);
 	tcase_add_test(tc, source_records);
@@ -1429,7 +1411,7 @@ static Suite *store_suite(void)
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 
-	tcase_add_checked_fixture(big, setup, teardown);
+	tcase_add_checked_fixture(big, fixture_setup, fixture_teardown);
 	tcase_add_test(big, many_records_one_open);
 	tcase_set_timeout(big, 300);
 	suite_add_tcase(s, big);

@@ -10,25 +10,7 @@
 #include "otp.h"
 #include "runner.h"
 #include "store.h"
-
-static char base[64];
-static char sdir[96];
-
-static void setup(void)
-{
-	snprintf(base, sizeof(base), "/tmp/garde-scratch-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(base));
-	snprintf(sdir, sizeof(sdir), "%s/store", base);
-}
-
-static void teardown(void)
-{
-	char cmd[PATH_MAX + 16];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", base);
-}
+#include "store_fixture.h"
 
 static struct otp_token totp_token(void)
 {
@@ -49,7 +31,7 @@ static void path_of(char *out, size_t len, const char *sub, const char *user)
 	char hex[STORE_HASH_HEX];
 
 	store_name_hash(user, strlen(user), hex);
-	snprintf(out, len, "%s/%s/%s", sdir, sub, hex);
+	snprintf(out, len, "%s/%s/%s", fixture_store, sub, hex);
 }
 
 static const char scratch_record[] =
@@ -112,7 +94,7 @@ START_TEST(scratch_codes)
 	ck_assert_int_eq(store_scratch_prepare(&sc, many, STORE_MAX_SCRATCH + 1), STORE_EINVAL);
 	ck_assert_int_eq(store_scratch_prepare(&sc, codes, 3), STORE_OK);
 
-	ck_assert_int_eq(store_open(sdir, &st), STORE_OK);
+	ck_assert_int_eq(store_open(fixture_store, &st), STORE_OK);
 	ck_assert_int_eq(store_enroll_with(st, "carol", &t, &sc, false, false, 1700000000), STORE_OK);
 	/* The file holds hashes, never a code. */
 	path_of(path, sizeof(path), "users", "carol");
@@ -194,7 +176,7 @@ static Suite *scratch_suite(void)
 	Suite *s = suite_create("store_scratch");
 	TCase *tc = tcase_create("scratch");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, fixture_setup, fixture_teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, scratch_codes);
 	suite_add_tcase(s, tc);
