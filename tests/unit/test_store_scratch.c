@@ -12,28 +12,6 @@
 #include "store.h"
 #include "store_fixture.h"
 
-static struct otp_token totp_token(void)
-{
-	struct otp_token t;
-
-	memset(&t, 0, sizeof(t));
-	t.kind = OTP_TOTP;
-	t.algo = OTP_SHA1;
-	t.digits = 6;
-	t.step = 30;
-	t.secret_len = 20;
-	memcpy(t.secret, "12345678901234567890", 20);
-	return t;
-}
-
-static void path_of(char *out, size_t len, const char *sub, const char *user)
-{
-	char hex[STORE_HASH_HEX];
-
-	store_name_hash(user, strlen(user), hex);
-	snprintf(out, len, "%s/%s/%s", fixture_store, sub, hex);
-}
-
 static const char scratch_record[] =
 	"garde-record 1\n"
 	"user carol\n"
