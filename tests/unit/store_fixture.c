@@ -182,3 +182,12 @@ void grow_alice(struct store *st)
 	ck_assert_int_eq(store_commit(h), STORE_OK);
 	store_unlock(h);
 }
+
+int lock_status(struct store *st, const char *user)
+{
+	struct store_handle *h = NULL;
+	int rv = store_lock_user(st, user, &h);
+
+	store_unlock(h);
+	return rv;
+}

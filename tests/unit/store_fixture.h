@@ -37,6 +37,9 @@ void write_at(const char *path, off_t off, const char *buf, size_t n);
  * verify. */
 uint64_t slot_seq_at(const char *path, off_t off);
 
+/* What store_lock_user says of user (the lock is given back at once). */
+int lock_status(struct store *st, const char *user);
+
 /* Sets alice's last TOTP step under the lock and commits. */
 void commit_step(struct store *st, uint64_t step);
 

@@ -64,15 +64,6 @@ static void write_record(const char *path, const char *text, size_t len, mode_t 
 	free(slot);
 }
 
-static int lock_status(struct store *st, const char *user)
-{
-	struct store_handle *h = NULL;
-	int rv = store_lock_user(st, user, &h);
-
-	store_unlock(h);
-	return rv;
-}
-
 START_TEST(round_trip)
 {
 	const struct policy_lockout_slot lp = { 5, 900, 900 };

@@ -14,15 +14,6 @@
 #include "store_fixture.h"
 #include "store_slot.h"
 
-static int lock_status(struct store *st, const char *user)
-{
-	struct store_handle *h = NULL;
-	int rv = store_lock_user(st, user, &h);
-
-	store_unlock(h);
-	return rv;
-}
-
 /* Commits go to the other slot with the next sequence number, in place:
  * same inode, no temporary file left, the size only grows to two slots. */
 START_TEST(slots_alternate)
