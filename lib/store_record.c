@@ -518,6 +518,14 @@ static int store_parse_apppw(struct store_record *rec, const struct store_line *
 	return STORE_OK;
 }
 
+/* Whether key k is name: the first letters differ for most pairs, and a
+ * record has a dozen lines, each tried against the keys in turn (strcmp
+ * alone was a visible share of a login). */
+static inline bool key_is(const char *k, const char *name)
+{
+	return k[0] == name[0] && strcmp(k, name) == 0;
+}
+
 static int store_record_line(void *arg, size_t lineno, struct store_line *l)
 {
 	struct store_parse_state *ps = arg;
@@ -527,12 +535,12 @@ static int store_record_line(void *arg, size_t lineno, struct store_line *l)
 	const char *k = l->key;
 
 	(void)lineno;
-	if (strcmp(k, "user") == 0) {
+	if (key_is(k, "user")) {
 		if (store_single(ps, SEEN_USER, l) != STORE_OK)
 			return STORE_ECORRUPT;
 		return store_unescape(l->f[0], rec->user, sizeof(rec->user));
 	}
-	if (strcmp(k, "kind") == 0) {
+	if (key_is(k, "kind")) {
 		if (store_single(ps, SEEN_KIND, l) != STORE_OK)
 			return STORE_ECORRUPT;
 		if (strcmp(l->f[0], "none") == 0) {
@@ -541,51 +549,51 @@ static int store_record_line(void *arg, size_t lineno, struct store_line *l)
 		}
 		return otp_kind_parse(l->f[0], &t->kind) == OTP_OK ? STORE_OK : STORE_ECORRUPT;
 	}
-	if (strcmp(k, "algorithm") == 0) {
+	if (key_is(k, "algorithm")) {
 		if (store_single(ps, SEEN_ALGO, l) != STORE_OK)
 			return STORE_ECORRUPT;
 		return otp_algo_parse(l->f[0], &t->algo) == OTP_OK ? STORE_OK : STORE_ECORRUPT;
 	}
-	if (strcmp(k, "digits") == 0) {
+	if (key_is(k, "digits")) {
 		if (store_single(ps, SEEN_DIGITS, l) != STORE_OK ||
 		    store_parse_u64(l->f[0], OTP_DIGITS_MAX, &v) != STORE_OK)
 			return STORE_ECORRUPT;
 		t->digits = (unsigned)v;
 		return STORE_OK;
 	}
-	if (strcmp(k, "step") == 0) {
+	if (key_is(k, "step")) {
 		if (store_single(ps, SEEN_STEP, l) != STORE_OK ||
 		    store_parse_u64(l->f[0], OTP_STEP_MAX, &v) != STORE_OK)
 			return STORE_ECORRUPT;
 		t->step = (unsigned)v;
 		return STORE_OK;
 	}
-	if (strcmp(k, "secret") == 0) {
+	if (key_is(k, "secret")) {
 		if (store_single(ps, SEEN_SECRET, l) != STORE_OK)
 			return STORE_ECORRUPT;
 		return store_parse_secret(l->f[0], t);
 	}
-	if (strcmp(k, "counter") == 0) {
+	if (key_is(k, "counter")) {
 		if (store_single(ps, SEEN_COUNTER, l) != STORE_OK)
 			return STORE_ECORRUPT;
 		return store_parse_u64(l->f[0], (uint64_t)INT64_MAX, &t->counter);
 	}
-	if (strcmp(k, "last-step") == 0) {
+	if (key_is(k, "last-step")) {
 		if (store_single(ps, SEEN_LAST_STEP, l) != STORE_OK)
 			return STORE_ECORRUPT;
 		return store_parse_u64(l->f[0], (uint64_t)INT64_MAX, &rec->last_step);
 	}
-	if (strcmp(k, "created") == 0) {
+	if (key_is(k, "created")) {
 		if (store_single(ps, SEEN_CREATED, l) != STORE_OK)
 			return STORE_ECORRUPT;
 		return store_parse_time(l->f[0], &rec->created);
 	}
-	if (strcmp(k, "last-success") == 0) {
+	if (key_is(k, "last-success")) {
 		if (store_single(ps, SEEN_LAST_SUCCESS, l) != STORE_OK)
 			return STORE_ECORRUPT;
 		return store_parse_time(l->f[0], &rec->last_success);
 	}
-	if (strcmp(k, "scratch-kdf") == 0) {
+	if (key_is(k, "scratch-kdf")) {
 		struct store_scratch *sc = &rec->scratch;
 
 		if ((ps->seen & SEEN_SCRATCH_KDF) != 0 || l->n != 3 ||
@@ -597,7 +605,7 @@ static int store_record_line(void *arg, size_t lineno, struct store_line *l)
 		sc->iterations = (uint32_t)v;
 		return STORE_OK;
 	}
-	if (strcmp(k, "scratch") == 0) {
+	if (key_is(k, "scratch")) {
 		struct store_scratch *sc = &rec->scratch;
 
 		if (l->n != 1 || sc->n == STORE_MAX_SCRATCH ||
@@ -606,7 +614,7 @@ static int store_record_line(void *arg, size_t lineno, struct store_line *l)
 		sc->n++;
 		return STORE_OK;
 	}
-	if (strcmp(k, "lockout") == 0) {
+	if (key_is(k, "lockout")) {
 		struct store_zone *z;
 
 		if (l->n != 4 || rec->n_zones == STORE_MAX_ZONES)
@@ -621,7 +629,7 @@ static int store_record_line(void *arg, size_t lineno, struct store_line *l)
 		rec->n_zones++;
 		return STORE_OK;
 	}
-	if (strcmp(k, "remember") == 0) {
+	if (key_is(k, "remember")) {
 		struct store_remember *r;
 
 		if ((l->n != 3 && l->n != 4) || rec->n_remember == STORE_MAX_REMEMBER)
@@ -639,9 +647,9 @@ static int store_record_line(void *arg, size_t lineno, struct store_line *l)
 		rec->n_remember++;
 		return STORE_OK;
 	}
-	if (strcmp(k, "app-password") == 0)
+	if (key_is(k, "app-password"))
 		return store_parse_apppw(rec, l);
-	if (strcmp(k, "history") == 0) {
+	if (key_is(k, "history")) {
 		struct store_seen *h;
 
 		if (l->n != 2 || rec->n_history == STORE_MAX_HISTORY)

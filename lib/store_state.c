@@ -145,6 +145,7 @@ int store_history_prefix(const struct source *src, const struct policy_history *
 {
 	uint8_t net[16];
 	char addr[INET6_ADDRSTRLEN];
+	struct source masked;
 	unsigned bits, nbytes, i;
 	int n;
 
@@ -164,10 +165,23 @@ int store_history_prefix(const struct source *src, const struct policy_history *
 
 		net[i] = (uint8_t)(src->addr[i] & (uint8_t)(0xff00u >> keep));
 	}
-	if (inet_ntop(src->family, net, addr, sizeof(addr)) == NULL)
+	masked = *src;
+	memcpy(masked.addr, net, nbytes);
+	if (source_format(&masked, addr, sizeof(addr)) != addr)
 		return STORE_EINVAL;
-	n = snprintf(buf, len, "%s/%u", addr, bits);
-	return n < 0 || (size_t)n >= len ? STORE_EINVAL : STORE_OK;
+	/* "/bits" by hand: snprintf cost more than the rest of the update. */
+	n = (int)strlen(addr);
+	if ((size_t)n + 5 > len)
+		return STORE_EINVAL;
+	memcpy(buf, addr, (size_t)n);
+	buf[n++] = '/';
+	if (bits >= 100)
+		buf[n++] = (char)('0' + bits / 100);
+	if (bits >= 10)
+		buf[n++] = (char)('0' + bits / 10 % 10);
+	buf[n++] = (char)('0' + bits % 10);
+	buf[n] = '\0';
+	return STORE_OK;
 }
 
 static bool store_history_live(const struct store_seen *h, const struct policy_history *params,

@@ -230,6 +230,14 @@ START_TEST(history_prefix_ttl_lru)
 					      &(struct policy_history){ 1, 13, 0 }, buf, sizeof(buf)),
 			 STORE_OK);
 	ck_assert_str_eq(buf, "10.0.0.0/13");
+	ck_assert_int_eq(store_history_prefix(&v6, &(struct policy_history){ 1, 0, 128 }, buf,
+					      sizeof(buf)), STORE_OK);
+	ck_assert_str_eq(buf, "2001:db8:1:2:3:4:5:6/128");
+	ck_assert_int_eq(store_history_prefix(&a, &(struct policy_history){ 1, 0, 0 }, buf,
+					      sizeof(buf)), STORE_OK);
+	ck_assert_str_eq(buf, "0.0.0.0/0");
+	/* Too small a buffer: refused, never cut. */
+	ck_assert_int_eq(store_history_prefix(&a, &H, buf, 12), STORE_EINVAL);
 	ck_assert_int_eq(store_history_prefix(&local, &H, buf, sizeof(buf)), STORE_OK);
 	ck_assert_str_eq(buf, "local");
 	ck_assert_int_eq(store_history_prefix(&unknown, &H, buf, sizeof(buf)), STORE_EINVAL);
