@@ -75,14 +75,22 @@ echo "   (the floor and garde's two stacks alternate, login by login)"
 run "$N" "$secret" 0 "pam_permit (floor)" bench-permit \
 	"pam_garde, code (HOTP) from the LAN" bench-garde \
 	"pam_garde, no factor needed (mail, LAN)" bench-garde-mail | tee "$tmp/logins"
-run "${BENCH_SLOW_LOGINS:-40}" "$secret" 0 "pam_oath ($USERS users)" bench-oath
-run "${BENCH_SLOW_LOGINS:-40}" "$secret" 0 "pam_access ($NETS networks)" bench-access
+run "${BENCH_SLOW_LOGINS:-40}" "$secret" 0 "pam_oath ($USERS users)" bench-oath | tee -a "$tmp/logins"
+run "${BENCH_SLOW_LOGINS:-40}" "$secret" 0 "pam_access ($NETS networks)" bench-access | tee -a "$tmp/logins"
 median() { sed -n "/^$1/s/.*median *\([0-9.]*\) us.*/\1/p" "$tmp/logins"; }
 floor=$(median "pam_permit")
 garde=$(median "pam_garde, code")
 allow=$(median "pam_garde, no factor")
 echo "pam_garde over the floor: code $(echo "$garde - $floor" | bc) us, no factor $(echo "$allow - $floor" | bc) us (budget: 30 us)"
 echo "anchors measured elsewhere on this harness: pam_oath 25 ms, pam_access 5.7 ms, google-authenticator 3.4 ms"
+# How this machine compares with the one that set the anchors (and the
+# budget): the same two modules, timed above.
+oath=$(median "pam_oath")
+access=$(median "pam_access")
+if [ -n "$oath" ] && [ -n "$access" ]; then
+	echo "this machine against the anchors' machine: pam_oath $(echo "scale=1; $oath / 25000" | bc)x," \
+		"pam_access $(echo "scale=1; ($access - $floor) / 5700" | bc)x as slow"
+fi
 
 echo
 echo "== the decision alone"
