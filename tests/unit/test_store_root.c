@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,6 +156,45 @@ START_TEST(kept_number_reused_by_the_host)
 }
 END_TEST
 
+/* Logins in several threads share what is kept, across the once-a-second
+ * lookup of the path: every open is good, and one descriptor is kept in
+ * the end, none leaked. */
+struct peeker {
+	pthread_t thread;
+	int failures;
+};
+
+static void *peek_for_a_while(void *arg)
+{
+	struct peeker *p = arg;
+	struct timespec start, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	do {
+		p->failures += kept_peek("alice") != STORE_OK;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while (now.tv_sec - start.tv_sec < 2);
+	return NULL;
+}
+
+START_TEST(kept_shared_by_threads)
+{
+	struct peeker peekers[4];
+
+	enroll(fixture_store, "alice");
+	for (size_t i = 0; i < 4; i++) {
+		peekers[i].failures = 0;
+		ck_assert_int_eq(pthread_create(&peekers[i].thread, NULL, peek_for_a_while,
+						&peekers[i]), 0);
+	}
+	for (size_t i = 0; i < 4; i++) {
+		ck_assert_int_eq(pthread_join(peekers[i].thread, NULL), 0);
+		ck_assert_int_eq(peekers[i].failures, 0);
+	}
+	ck_assert_int_ge(kept_fd_number(), 0); /* exactly one: kept_fd_number checks */
+}
+END_TEST
+
 static Suite *store_root_suite(void)
 {
 	Suite *s = suite_create("store_root");
@@ -165,6 +205,7 @@ static Suite *store_root_suite(void)
 	tcase_add_test(tc, kept_follows_a_removed_store);
 	tcase_add_test(tc, kept_follows_a_replaced_store);
 	tcase_add_test(tc, kept_number_reused_by_the_host);
+	tcase_add_test(tc, kept_shared_by_threads);
 	suite_add_tcase(s, tc);
 	return s;
 }
