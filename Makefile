@@ -111,7 +111,12 @@ demo: all
 	@sh scripts/demo.sh
 
 BENCH_BIN = $(B)/bench/pam_bench $(B)/bench/bench_decide $(B)/bench/bench_netset \
-            $(B)/bench/bench_store
+            $(B)/bench/bench_store $(B)/bench/pam_calls.so
+# pam_garde's system calls alone, timed beside it (see its header).
+$(B)/bench/pam_calls.so: bench/pam_calls.c $(B)/libgarde.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -shared $(LDHARDEN) -Wl,--no-undefined -Wl,-z,nodelete -o $@ $< \
+		$(B)/libgarde.a $(LIBS) -lpam
 $(B)/bench/pam_bench: bench/pam_bench.c $(B)/libgarde.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(B)/libgarde.a -Wl,--no-as-needed $(LIBS) -lpam

@@ -2,8 +2,9 @@
 # make bench: garde's speed next to its anchors, measured in one run.
 #  1. whole PAM logins (pam_start .. pam_end) on one harness: pam_permit (the
 #     floor), pam_garde with 100,000 enrolled users and a 10,000-prefix
-#     policy, pam_oath with the same 100,000 users, pam_access with the same
-#     10,000 networks;
+#     policy, pam_garde's system calls alone (bench/pam_calls.c: what the
+#     design's file-system work costs here), pam_oath with the same 100,000
+#     users, pam_access with the same 10,000 networks;
 #  2. the decision alone, netset lookups for 10 and 10,000 prefixes, and the
 #     token store's login-path operations;
 #  3. garde-agent delivering events to a local rsyslog over RELP, next to a
@@ -63,6 +64,12 @@ printf 'auth required pam_permit.so\nauth required pam_permit.so\naccount requir
 printf 'auth required %s\nauth required pam_permit.so\naccount required %s\n' "$g" "$g" \
 	> "$tmp/conf/bench-garde"
 cp "$tmp/conf/bench-garde" "$tmp/conf/bench-garde-mail"
+# pam_garde's system calls alone (bench/pam_calls.c), on the same store.
+c="$(pwd)/$B/bench/pam_calls.so policy=$tmp/policy.conf store=$tmp/store"
+printf 'auth required %s code\nauth required pam_permit.so\naccount required %s\n' "$c" "$c" \
+	> "$tmp/conf/bench-calls"
+printf 'auth required %s\nauth required pam_permit.so\naccount required %s\n' "$c" "$c" \
+	> "$tmp/conf/bench-calls-mail"
 printf 'auth required pam_oath.so usersfile=%s window=20\naccount required pam_permit.so\n' \
 	"$tmp/users.oath" > "$tmp/conf/bench-oath"
 printf 'auth required pam_permit.so\naccount required pam_access.so accessfile=%s\n' \
@@ -71,10 +78,12 @@ printf 'auth required pam_permit.so\naccount required pam_access.so accessfile=%
 run() { $B/bench/pam_bench "$tmp/conf" root "$last" "$@" || echo "   (some logins were refused: see above)"; }
 echo
 echo "== whole logins: pam_start/pam_authenticate/pam_acct_mgmt/pam_end, one process"
-echo "   (the floor and garde's two stacks alternate, login by login)"
+echo "   (the floor, garde's two stacks and their system calls alone alternate, login by login)"
 run "$N" "$secret" 0 "pam_permit (floor)" bench-permit \
 	"pam_garde, code (HOTP) from the LAN" bench-garde \
-	"pam_garde, no factor needed (mail, LAN)" bench-garde-mail | tee "$tmp/logins"
+	"pam_garde, no factor needed (mail, LAN)" bench-garde-mail \
+	"pam_garde's system calls alone, code" bench-calls \
+	"pam_garde's system calls alone, no factor" bench-calls-mail | tee "$tmp/logins"
 run "${BENCH_SLOW_LOGINS:-40}" "$secret" 0 "pam_oath ($USERS users)" bench-oath | tee -a "$tmp/logins"
 run "${BENCH_SLOW_LOGINS:-40}" "$secret" 0 "pam_access ($NETS networks)" bench-access | tee -a "$tmp/logins"
 median() { sed -n "/^$1/s/.*median *\([0-9.]*\) us.*/\1/p" "$tmp/logins"; }
@@ -82,6 +91,8 @@ floor=$(median "pam_permit")
 garde=$(median "pam_garde, code")
 allow=$(median "pam_garde, no factor")
 echo "pam_garde over the floor: code $(echo "$garde - $floor" | bc) us, no factor $(echo "$allow - $floor" | bc) us (budget: 30 us)"
+echo "  of which its system calls alone: code $(echo "$(median "pam_garde's system calls alone, code") - $floor" | bc) us," \
+	"no factor $(echo "$(median "pam_garde's system calls alone, no factor") - $floor" | bc) us"
 echo "anchors measured elsewhere on this harness: pam_oath 25 ms, pam_access 5.7 ms, google-authenticator 3.4 ms"
 # How this machine compares with the one that set the anchors (and the
 # budget): the same two modules, timed above.
