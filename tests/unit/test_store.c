@@ -90,7 +90,8 @@ START_TEST(round_trip)
 	ck_assert_int_eq(store_enroll(st, "alice", &t, false, 1700000001), STORE_EEXIST);
 
 	/* The file is named by the hash of the name, mode 0600. */
-	snprintf(path, sizeof(path), "%s/users/2bd806c97f0e00af1a1fc3328fa763a9269723c8db8fac4f93af71db186d6e90", fixture_store);
+	snprintf(path, sizeof(path), "%s/users/%s", fixture_store,
+		 "2bd806c97f0e00af1a1fc3328fa763a9269723c8db8fac4f93af71db186d6e90");
 	ck_assert_int_eq(lstat(path, &sb), 0);
 	ck_assert(S_ISREG(sb.st_mode));
 	ck_assert_uint_eq(sb.st_mode & 07777, 0600);
@@ -141,7 +142,8 @@ START_TEST(round_trip)
 	ck_assert_int_eq(store_remove(st, "alice"), STORE_OK);
 	ck_assert_int_eq(lstat(path, &sb), -1);
 	ck_assert_int_eq(store_remove(st, "alice"), STORE_ENOENT);
-	ck_assert_int_eq(count_entries(fixture_store), 2); /* users, lock: sources not created yet */
+	/* users, lock: sources not created yet */
+	ck_assert_int_eq(count_entries(fixture_store), 2);
 	store_close(st);
 }
 END_TEST
@@ -601,7 +603,8 @@ static int child_login(const char *code, const struct policy_lockout_slot *lp)
 	uint64_t matched = 0;
 	int rv = CHILD_ERROR, v;
 
-	if (store_open(fixture_store, &st) != STORE_OK || store_lock_user(st, "alice", &h) != STORE_OK)
+	if (store_open(fixture_store, &st) != STORE_OK ||
+	    store_lock_user(st, "alice", &h) != STORE_OK)
 		goto out;
 	rec = store_record(h);
 	slot = store_zone_slot(rec, "lan", lp, NOW);
@@ -778,7 +781,8 @@ START_TEST(killed_holder_releases)
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
-		if (store_open(fixture_store, &st) == STORE_OK && store_lock_user(st, "alice", &h) == STORE_OK &&
+		if (store_open(fixture_store, &st) == STORE_OK &&
+		    store_lock_user(st, "alice", &h) == STORE_OK &&
 		    write(ready[1], "x", 1) != 1)
 			_exit(1);
 		pause();
