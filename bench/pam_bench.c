@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "hex.h"
 #include "otp.h"
 
 /* The codes of every prompt the run can meet, in the order they are asked
@@ -105,7 +106,7 @@ int main(int argc, char **argv)
 	struct bench_stack stacks[8];
 	const char *confdir, *user, *rhost;
 	long iterations;
-	int n_stacks = 0, failures = 0;
+	int n_stacks = 0, failures = 0, secret_len;
 
 	if (argc < 9 || (argc - 7) % 2 != 0 || (argc - 7) / 2 > 8) {
 		fprintf(stderr, "usage: pam_bench CONFDIR USER RHOST ITERATIONS HOTP-SECRET-HEX "
@@ -118,13 +119,10 @@ int main(int argc, char **argv)
 	iterations = strtol(argv[4], NULL, 10);
 	if (iterations < 1 || iterations > 1000000)
 		return 2;
-	for (size_t i = 0; argv[5][2 * i] != '\0' && i < OTP_SECRET_MAX; i++) {
-		unsigned byte;
-		if (sscanf(argv[5] + 2 * i, "%2x", &byte) != 1)
-			return 2;
-		token.secret[i] = (uint8_t)byte;
-		token.secret_len = i + 1;
-	}
+	secret_len = hex_decode(argv[5], token.secret, OTP_SECRET_MAX);
+	if (secret_len < 0)
+		return 2;
+	token.secret_len = (size_t)secret_len;
 	token.counter = strtoull(argv[6], NULL, 10);
 	for (int a = 7; a + 1 < argc; a += 2, n_stacks++) {
 		stacks[n_stacks] = (struct bench_stack){ argv[a], argv[a + 1], NULL, 0 };

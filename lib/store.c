@@ -37,7 +37,7 @@ static const char *const store_dir_names[STORE_N_DIRS] = { "users", "sources", "
  * When the root gives group and other no access at all (0700, as it is
  * made), nobody else can even reach a subdirectory, let alone change it:
  * checking them would cost a path lookup per login for nothing. They are
- * then made when a file is first created in them (store_subdir_make). */
+ * then made when a file is first created in them (store_create_at). */
 enum store_kind { STORE_KIND_USER, STORE_KIND_SOURCE };
 
 /* The last name hashed per kind (user, source): a login looks its user and
@@ -140,35 +140,29 @@ static void store_hex(const uint8_t md[32], char hex[STORE_HASH_HEX])
 	hex[64] = '\0';
 }
 
-/* The file name of a user or source name (len <= STORE_USER_MAX bytes).
- * Returns STORE_OK, or an error when the digest cannot be computed. */
-static int store_hash_name(struct store *st, enum store_kind kind, const char *name, size_t len,
-			   char hex[STORE_HASH_HEX])
-{
-	struct store_hashed *last = &st->hashed[kind];
-	uint8_t md[32];
-	int rv;
-
-	if (last->len == len && memcmp(last->name, name, len) == 0) {
-		memcpy(hex, last->hex, STORE_HASH_HEX);
-		return STORE_OK;
-	}
-	rv = store_sha256(name, len, NULL, 0, md);
-	if (rv != STORE_OK)
-		return rv;
-	store_hex(md, hex);
-	memcpy(last->name, name, len);
-	memcpy(last->hex, hex, STORE_HASH_HEX);
-	last->len = len;
-	return STORE_OK;
-}
-
 void store_name_hash(const char *name, size_t len, char hex[STORE_HASH_HEX])
 {
 	uint8_t md[32] = { 0 }; /* a digest that fails names nothing real */
 
 	store_sha256(name, len, NULL, 0, md);
 	store_hex(md, hex);
+}
+
+/* store_name_hash of a user or source name (len <= STORE_USER_MAX bytes),
+ * remembered per kind for the second lookup of the same login. */
+static void store_hash_name(struct store *st, enum store_kind kind, const char *name, size_t len,
+			    char hex[STORE_HASH_HEX])
+{
+	struct store_hashed *last = &st->hashed[kind];
+
+	if (last->len == len && memcmp(last->name, name, len) == 0) {
+		memcpy(hex, last->hex, STORE_HASH_HEX);
+		return;
+	}
+	store_name_hash(name, len, hex);
+	memcpy(last->name, name, len);
+	memcpy(last->hex, hex, STORE_HASH_HEX);
+	last->len = len;
 }
 
 static int store_open_with(const char *dir, bool keep, struct store **out)
@@ -612,9 +606,7 @@ static int store_lock_user_mode(struct store *st, const char *user, bool replace
 	rv = store_handle_new(st, STORE_KIND_USER, &h);
 	if (rv != STORE_OK)
 		goto out;
-	rv = store_hash_name(st, STORE_KIND_USER, user, ulen, h->hash);
-	if (rv != STORE_OK)
-		goto out;
+	store_hash_name(st, STORE_KIND_USER, user, ulen, h->hash);
 	rv = store_subdir(st, STORE_DIR_USERS, true);
 	if (rv == STORE_OK)
 		rv = store_lock_record(st, h->hash, &h->rec_fd, &sb);
@@ -677,9 +669,7 @@ int store_lock_source(struct store *st, const char *source_text, struct store_ha
 	rv = store_handle_new(st, STORE_KIND_SOURCE, &h);
 	if (rv != STORE_OK)
 		goto out;
-	rv = store_hash_name(st, STORE_KIND_SOURCE, source_text, slen, h->hash);
-	if (rv != STORE_OK)
-		goto out;
+	store_hash_name(st, STORE_KIND_SOURCE, source_text, slen, h->hash);
 	memcpy(h->source_text, source_text, slen + 1);
 	rv = store_subdir(st, STORE_DIR_SOURCES, true);
 	if (rv != STORE_OK)
@@ -716,11 +706,10 @@ static int store_peek(struct store *st, enum store_kind kind, enum store_dir_id 
 	struct stat sb;
 	unsigned which;
 	uint64_t seq;
-	int fd = -1;
-	int rv = store_hash_name(st, kind, name, len, hash);
+	int fd = -1, rv;
 
-	if (rv == STORE_OK)
-		rv = store_open_peek(st, dir, hash, &fd, &sb);
+	store_hash_name(st, kind, name, len, hash);
+	rv = store_open_peek(st, dir, hash, &fd, &sb);
 	if (rv != STORE_OK)
 		return rv;
 	rv = store_slot_read(fd, sb.st_size, STORE_PEEK_TRIES, parse, arg, &which, &seq);

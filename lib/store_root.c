@@ -59,7 +59,7 @@ static long long monotonic_ns(void)
 static int kept_dup(const char *dir, long long now, dev_t *dev, ino_t *ino)
 {
 	if (kept_root.fd < 0 || strcmp(kept_root.path, dir) != 0 ||
-	    now - kept_root.looked_up >= STORE_ROOT_RECHECK_NS || now < kept_root.looked_up)
+	    now - kept_root.looked_up >= STORE_ROOT_RECHECK_NS)
 		return -1;
 	*dev = kept_root.dev;
 	*ino = kept_root.ino;
@@ -118,7 +118,7 @@ int store_root_open(const char *dir, bool keep, struct stat *sb)
 	if (fd >= 0) {
 		if (fstat(fd, sb) == 0 && sb->st_dev == dev && sb->st_ino == ino &&
 		    sb->st_nlink > 0) {
-			rv = trust_fstat(fd, 1, sb);
+			rv = trust_check_stat(sb, 1);
 			if (rv == TRUST_OK)
 				return fd;
 			close(fd);

@@ -24,7 +24,7 @@ const char *trust_strerror(int err)
 	}
 }
 
-static int check_stat(const struct stat *st, int want_dir)
+int trust_check_stat(const struct stat *st, int want_dir)
 {
 	if (want_dir ? !S_ISDIR(st->st_mode) : !S_ISREG(st->st_mode))
 		return TRUST_ETYPE;
@@ -35,18 +35,13 @@ static int check_stat(const struct stat *st, int want_dir)
 	return TRUST_OK;
 }
 
-int trust_fstat(int fd, int want_dir, struct stat *st)
-{
-	if (fstat(fd, st) != 0)
-		return TRUST_EIO;
-	return check_stat(st, want_dir);
-}
-
 int trust_check_fd(int fd, int want_dir)
 {
 	struct stat st;
 
-	return trust_fstat(fd, want_dir, &st);
+	if (fstat(fd, &st) != 0)
+		return TRUST_EIO;
+	return trust_check_stat(&st, want_dir);
 }
 
 static int open_error(int dirfd, const char *path)
@@ -74,7 +69,7 @@ static int open_checked(int dirfd, const char *path, int flags, int want_dir, st
 
 	if (fd < 0)
 		return open_error(dirfd, path);
-	rv = fstat(fd, st) != 0 ? TRUST_EIO : check_stat(st, want_dir);
+	rv = fstat(fd, st) != 0 ? TRUST_EIO : trust_check_stat(st, want_dir);
 	if (rv != TRUST_OK) {
 		close(fd);
 		return rv;
@@ -88,7 +83,7 @@ int trust_stat(const char *path, struct stat *st)
 		return errno == ENOENT ? TRUST_ENOENT : TRUST_EIO;
 	if (S_ISLNK(st->st_mode))
 		return TRUST_ESYMLINK;
-	return check_stat(st, 0);
+	return trust_check_stat(st, 0);
 }
 
 int trust_openat_stat(int dirfd, const char *path, int extra_flags, struct stat *st)

@@ -55,7 +55,8 @@ int trust_opendir_path(const char *path, struct stat *st);
 /* Checks an open fd (for callers that opened it themselves). */
 int trust_check_fd(int fd, int want_dir);
 
-/* The same, also giving the stat that was checked. */
-int trust_fstat(int fd, int want_dir, struct stat *st);
+/* The trust rules on a stat already taken (of a regular file, or of a
+ * directory when want_dir). */
+int trust_check_stat(const struct stat *st, int want_dir);
 
 #endif
